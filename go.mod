@@ -1,0 +1,3 @@
+module github.com/edigate/edigate
+
+go 1.26

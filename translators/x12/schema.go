@@ -1,0 +1,371 @@
+package x12
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Schemas are data: each version folder under schemas/ holds segments.json
+// (the segment and element dictionary with code lists) and one file per
+// transaction set (its segment order, loops, usage and repeat counts).
+// Adding a transaction set is adding a file.
+//
+//go:embed schemas
+var embeddedSchemas embed.FS
+
+// SegmentsFile is the JSON form of schemas/<version>/segments.json.
+type SegmentsFile struct {
+	Version  string                 `json:"version"`
+	Segments map[string]*SegmentDef `json:"segments"`
+	// CodeLists holds the valid codes of ID elements, keyed by element
+	// reference number ("355" for units of measure). Elements without an
+	// entry accept any code of the right length.
+	CodeLists map[string][]string `json:"codelists"`
+}
+
+// SegmentDef describes a segment: its elements and syntax notes.
+type SegmentDef struct {
+	Name     string        `json:"name"`
+	Elements []*ElementDef `json:"elements"`
+	// Syntax notes in X12 notation: P0304 (paired), R0203 (at least one),
+	// E0405 (exclusive), C0403 (if 04 then 03), L040506 (if 04 then one of 05, 06).
+	Syntax []string `json:"syntax,omitempty"`
+
+	ID     string       `json:"-"`
+	syntax []syntaxRule `json:"-"`
+}
+
+// ElementDef describes one data element, or a composite when Components is set.
+type ElementDef struct {
+	Ref        string        `json:"ref"`
+	Name       string        `json:"name"`
+	Req        string        `json:"req"`            // M, O or X (conditional: see the segment's syntax notes)
+	Type       string        `json:"type,omitempty"` // AN, ID, DT, TM, R, N0..N9, B
+	Min        int           `json:"min,omitempty"`
+	Max        int           `json:"max,omitempty"`
+	Repeat     int           `json:"repeat,omitempty"` // 0 or 1: not repeating
+	Codes      []string      `json:"codes,omitempty"`  // overrides the code list of Ref
+	Components []*ElementDef `json:"components,omitempty"`
+
+	codes    map[string]struct{}
+	decimals int // implied decimals of Nn types
+	kind     elementKind
+}
+
+type elementKind uint8
+
+const (
+	kindAN elementKind = iota
+	kindID
+	kindDT
+	kindTM
+	kindR
+	kindN
+	kindB
+)
+
+// SetFile is the JSON form of schemas/<version>/<set>.json.
+type SetFile struct {
+	Set       string   `json:"set"`
+	Version   string   `json:"version"`
+	Group     string   `json:"group"` // functional identifier code (GS01), e.g. PO
+	Name      string   `json:"name"`
+	Structure []*Entry `json:"structure"`
+	// Hierarchy lists, for HL-structured sets, the level codes (HL03) that
+	// may be the parent of each level code; "" means "no parent".
+	Hierarchy map[string][]string `json:"hierarchy,omitempty"`
+}
+
+// Entry is one position in a set's structure: a segment or a loop.
+type Entry struct {
+	Seg  string   `json:"seg,omitempty"`
+	Loop string   `json:"loop,omitempty"` // loop ID; the loop starts with Body[0]
+	Req  string   `json:"req"`            // M or O
+	Max  int      `json:"max"`            // 0 means unbounded
+	Body []*Entry `json:"body,omitempty"`
+
+	def    *SegmentDef
+	parent *Entry
+	index  int
+}
+
+func (e *Entry) trigger() string {
+	if e.Loop != "" {
+		return e.Body[0].trigger()
+	}
+	return e.Seg
+}
+
+// Schema is one compiled transaction set for one version.
+type Schema struct {
+	SetFile
+	root     *Entry
+	segments map[string]*SegmentDef
+	inSet    map[string]bool // segment IDs used anywhere in the set
+}
+
+// Registry holds the compiled schemas keyed by "set/version" ("850/004010")
+// and the segment dictionaries per version.
+type Registry struct {
+	sets       map[string]*Schema
+	dictionary map[string]*SegmentsFile
+}
+
+// LoadRegistry compiles the schemas embedded in the binary.
+func LoadRegistry() (*Registry, error) {
+	sub, err := fs.Sub(embeddedSchemas, "schemas")
+	if err != nil {
+		return nil, err
+	}
+	return LoadRegistryFS(sub)
+}
+
+// MustLoadRegistry is LoadRegistry for tests and main; it panics on error,
+// which can only come from a broken embedded schema.
+func MustLoadRegistry() *Registry {
+	r, err := LoadRegistry()
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// LoadRegistryFS compiles the schemas in fsys: one folder per version.
+func LoadRegistryFS(fsys fs.FS) (*Registry, error) {
+	reg := &Registry{sets: map[string]*Schema{}, dictionary: map[string]*SegmentsFile{}}
+	dirs, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("reading schemas: %w", err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		if err := reg.loadVersion(fsys, d.Name()); err != nil {
+			return nil, err
+		}
+	}
+	return reg, nil
+}
+
+func decodeStrict(fsys fs.FS, name string, v any) error {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("schema %s: %w", name, err)
+	}
+	return nil
+}
+
+func (reg *Registry) loadVersion(fsys fs.FS, version string) error {
+	var dict SegmentsFile
+	if err := decodeStrict(fsys, path.Join(version, "segments.json"), &dict); err != nil {
+		return err
+	}
+	for id, s := range dict.Segments {
+		s.ID = id
+		if err := compileSegment(s, &dict); err != nil {
+			return fmt.Errorf("schema %s/segments.json: segment %s: %w", version, id, err)
+		}
+	}
+	reg.dictionary[version] = &dict
+	files, err := fs.ReadDir(fsys, version)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if f.IsDir() || f.Name() == "segments.json" || !strings.HasSuffix(f.Name(), ".json") {
+			continue
+		}
+		var sf SetFile
+		name := path.Join(version, f.Name())
+		if err := decodeStrict(fsys, name, &sf); err != nil {
+			return err
+		}
+		s, err := compileSet(sf, &dict)
+		if err != nil {
+			return fmt.Errorf("schema %s: %w", name, err)
+		}
+		reg.sets[sf.Set+"/"+version] = s
+	}
+	return nil
+}
+
+func compileSegment(s *SegmentDef, dict *SegmentsFile) error {
+	for i, e := range s.Elements {
+		if err := compileElement(e, dict); err != nil {
+			return fmt.Errorf("element %02d: %w", i+1, err)
+		}
+	}
+	for _, n := range s.Syntax {
+		r, err := parseSyntax(n, len(s.Elements))
+		if err != nil {
+			return err
+		}
+		s.syntax = append(s.syntax, r)
+	}
+	return nil
+}
+
+func compileElement(e *ElementDef, dict *SegmentsFile) error {
+	switch e.Req {
+	case "M", "O", "X":
+	default:
+		return fmt.Errorf("req %q is not M, O or X", e.Req)
+	}
+	if len(e.Components) > 0 {
+		for i, c := range e.Components {
+			if len(c.Components) > 0 {
+				return fmt.Errorf("component %d: composites do not nest", i+1)
+			}
+			if err := compileElement(c, dict); err != nil {
+				return fmt.Errorf("component %d: %w", i+1, err)
+			}
+		}
+		return nil
+	}
+	switch {
+	case e.Type == "AN":
+		e.kind = kindAN
+	case e.Type == "ID":
+		e.kind = kindID
+	case e.Type == "DT":
+		e.kind = kindDT
+	case e.Type == "TM":
+		e.kind = kindTM
+	case e.Type == "R":
+		e.kind = kindR
+	case e.Type == "B":
+		e.kind = kindB
+	case len(e.Type) == 2 && e.Type[0] == 'N' && e.Type[1] >= '0' && e.Type[1] <= '9':
+		e.kind = kindN
+		e.decimals = int(e.Type[1] - '0')
+	default:
+		return fmt.Errorf("type %q is not AN, ID, DT, TM, R, B or N0..N9", e.Type)
+	}
+	if e.Min <= 0 || e.Max < e.Min {
+		return fmt.Errorf("min %d / max %d are not a valid length range", e.Min, e.Max)
+	}
+	codes := e.Codes
+	if codes == nil && e.kind == kindID {
+		codes = dict.CodeLists[e.Ref]
+	}
+	if len(codes) > 0 {
+		e.codes = make(map[string]struct{}, len(codes))
+		for _, c := range codes {
+			e.codes[c] = struct{}{}
+		}
+	}
+	return nil
+}
+
+func compileSet(sf SetFile, dict *SegmentsFile) (*Schema, error) {
+	s := &Schema{SetFile: sf, segments: map[string]*SegmentDef{}, inSet: map[string]bool{}}
+	if sf.Set == "" || sf.Group == "" {
+		return nil, errors.New("set and group are required")
+	}
+	s.root = &Entry{Loop: "", Req: "M", Max: 1, Body: sf.Structure}
+	var walk func(parent *Entry) error
+	walk = func(parent *Entry) error {
+		if len(parent.Body) == 0 {
+			return fmt.Errorf("loop %q has no body", parent.Loop)
+		}
+		for i, e := range parent.Body {
+			e.parent, e.index = parent, i
+			if e.Req != "M" && e.Req != "O" {
+				return fmt.Errorf("%s%s: req %q is not M or O", e.Seg, e.Loop, e.Req)
+			}
+			if e.Loop != "" {
+				if e.Seg != "" {
+					return fmt.Errorf("loop %s also names a segment", e.Loop)
+				}
+				if err := walk(e); err != nil {
+					return err
+				}
+				continue
+			}
+			def, ok := dict.Segments[e.Seg]
+			if !ok {
+				return fmt.Errorf("segment %s is not in segments.json", e.Seg)
+			}
+			e.def = def
+			s.segments[e.Seg] = def
+			s.inSet[e.Seg] = true
+		}
+		return nil
+	}
+	if err := walk(s.root); err != nil {
+		return nil, err
+	}
+	if len(sf.Structure) < 2 || sf.Structure[0].Seg != "ST" || sf.Structure[len(sf.Structure)-1].Seg != "SE" {
+		return nil, errors.New("a set's structure must begin with ST and end with SE")
+	}
+	return s, nil
+}
+
+// Lookup returns the schema for a set and a GS08 version. Industry variants
+// such as 004010VICS or 005010X231A1 use the schema of their base version.
+func (reg *Registry) Lookup(set, version string) (*Schema, bool) {
+	if len(version) > 6 {
+		version = version[:6]
+	}
+	s, ok := reg.sets[set+"/"+version]
+	return s, ok
+}
+
+// Segment returns the dictionary definition of a segment in a version.
+func (reg *Registry) Segment(version, id string) (*SegmentDef, bool) {
+	if len(version) > 6 {
+		version = version[:6]
+	}
+	d, ok := reg.dictionary[version]
+	if !ok {
+		return nil, false
+	}
+	s, ok := d.Segments[id]
+	return s, ok
+}
+
+// Keys lists the registered "set/version" keys, sorted.
+func (reg *Registry) Keys() []string {
+	keys := make([]string, 0, len(reg.sets))
+	for k := range reg.sets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// syntaxRule is a compiled syntax note.
+type syntaxRule struct {
+	kind  byte // P, R, E, C, L
+	elems []int
+	text  string
+}
+
+func parseSyntax(n string, count int) (syntaxRule, error) {
+	r := syntaxRule{text: n}
+	if len(n) < 5 || (len(n)-1)%2 != 0 || !strings.ContainsRune("PRECL", rune(n[0])) {
+		return r, fmt.Errorf("syntax note %q is not of the form P0102", n)
+	}
+	r.kind = n[0]
+	for i := 1; i < len(n); i += 2 {
+		v := int(n[i]-'0')*10 + int(n[i+1]-'0')
+		if n[i] < '0' || n[i] > '9' || n[i+1] < '0' || n[i+1] > '9' || v < 1 || v > count {
+			return r, fmt.Errorf("syntax note %q names element %q, which the segment does not have", n, n[i:i+2])
+		}
+		r.elems = append(r.elems, v)
+	}
+	return r, nil
+}

@@ -1,0 +1,1148 @@
+package x12
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Events receives what a Validator finds, in input order. Every field is
+// optional. Results passed to the callbacks may be retained by the callee.
+type Events struct {
+	// Issue receives every error and warning as it is found.
+	Issue func(*ParseError)
+	// Segment receives every segment with its place; the segment is only
+	// valid during the call (use Clone to keep it).
+	Segment func(*SegmentEvent)
+	// Set receives each transaction set's verdict after its SE.
+	Set func(*SetResult)
+	// Group receives each functional group's verdict after its GE.
+	Group func(*GroupResult)
+	// Interchange receives each interchange's verdict after its IEA.
+	Interchange func(*InterchangeResult)
+}
+
+// SegmentEvent is one segment in context.
+type SegmentEvent struct {
+	Segment *Segment
+	Def     *SegmentDef // nil when unknown
+	Ordinal int         // position within the set (ST is 1); 0 for envelope segments
+	LoopID  string      // the innermost loop the segment belongs to
+	Depth   int         // loop nesting depth within the set
+	Delims  *Delimiters
+}
+
+// InterchangeResult is the verdict on one interchange (ISA..IEA).
+type InterchangeResult struct {
+	Offset       int64
+	ISA          [17]string // ISA01..ISA16, as read
+	Delims       Delimiters
+	Control      string // ISA13
+	Groups       int    // groups counted
+	AckRequested bool   // ISA14 = 1
+	Errors       []*ParseError
+	Warnings     int
+	NoteCode     string     // TA105: "000" when the envelope is sound
+	TA1          []*Segment // TA1 segments received in this interchange
+	Complete     bool       // IEA seen
+}
+
+// Accepted reports whether the interchange envelope is sound.
+func (r *InterchangeResult) Accepted() bool { return len(r.Errors) == 0 }
+
+// SenderQualifier etc. return the envelope identities with padding trimmed.
+func (r *InterchangeResult) Sender() (qual, id string) {
+	return trimPad(r.ISA[5]), trimPad(r.ISA[6])
+}
+
+// Receiver returns ISA07 and ISA08 with padding trimmed.
+func (r *InterchangeResult) Receiver() (qual, id string) {
+	return trimPad(r.ISA[7]), trimPad(r.ISA[8])
+}
+
+// GroupResult is the verdict on one functional group (GS..GE).
+type GroupResult struct {
+	Offset      int64
+	GS          [9]string // GS01..GS08
+	Interchange string    // ISA13
+	Control     string    // GS06
+	Version     string    // GS08
+	Included    int       // GE01 as sent (-1 when missing or not a number)
+	Received    int       // sets counted
+	Accepted    int       // sets accepted, with or without noted errors
+	Codes       []string  // AK905.. codes
+	Errors      []*ParseError
+	Status      string // AK901: A, E, P or R
+	Complete    bool   // GE seen
+}
+
+// SetResult is the verdict on one transaction set (ST..SE).
+type SetResult struct {
+	Offset      int64
+	Interchange string // ISA13
+	Group       string // GS06
+	GroupID     string // GS01
+	Version     string // GS08
+	ID          string // ST01
+	Control     string // ST02
+	ImplRef     string // ST03 (005010)
+	Segments    int    // segments counted, ST and SE included
+	HasSchema   bool
+	Codes       []string      // AK502.. / IK502.. codes
+	Errors      []*ParseError // errors of this set (at most MaxErrorsPerSet)
+	Dropped     int           // errors beyond MaxErrorsPerSet, counted only
+	Warnings    []*ParseError
+	Status      string     // AK501: A, E or R
+	Complete    bool       // SE seen
+	Raw         []*Segment // the set's segments when Validator.KeepSegments
+	Delimiters  Delimiters
+	SenderQual  string
+	SenderID    string
+	ReceiverQ   string
+	ReceiverID  string
+	GroupSender string // GS02
+	GroupRecvr  string // GS03
+}
+
+// Valid reports whether the set has no errors.
+func (s *SetResult) Valid() bool { return len(s.Errors) == 0 && s.Dropped == 0 }
+
+// MaxErrorsPerSet bounds the errors kept for one set, so that garbage input
+// cannot exhaust memory. Errors beyond it are counted.
+const MaxErrorsPerSet = 200
+
+// Validator checks interchanges against the envelope rules and the
+// transaction-set schemas of its Registry.
+type Validator struct {
+	Registry *Registry
+	// KeepSegments makes every SetResult carry its segments (for translation).
+	KeepSegments bool
+}
+
+// Validate reads every interchange from src and reports through ev. It
+// returns an error only when the input cannot be read at all; findings about
+// the content go to ev. Reading stops at the first fatal syntax error
+// (such as ambiguous delimiters), which is reported both ways.
+func (v *Validator) Validate(src io.Reader, ev Events) error {
+	rd := NewReader(src)
+	st := &state{v: v, ev: ev, rd: rd}
+	if v.Registry == nil {
+		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments}
+	}
+	rd.OnWarning = st.readerWarning
+	for {
+		seg, err := rd.Next()
+		if err == io.EOF {
+			st.finish(rd.Offset())
+			return nil
+		}
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				return err
+			}
+			st.fatal(pe)
+			st.finish(rd.Offset())
+			if rd.srcErr != nil && !errors.Is(rd.srcErr, io.EOF) {
+				return fmt.Errorf("reading input: %w", rd.srcErr)
+			}
+			return nil
+		}
+		st.segments++
+		st.segment(seg)
+	}
+}
+
+// state is the validator's position in the input.
+type state struct {
+	v        *Validator
+	ev       Events
+	rd       *Reader
+	segments int64
+
+	ix  *InterchangeResult
+	grp *GroupResult
+	set *SetResult
+
+	delims    Delimiters
+	setSchema *Schema
+	ordinal   int
+	stack     []frame
+	hl        map[string]string // HL01 -> HL03 in the current set
+	hlNext    int
+	controls  map[string]bool // ST02s in the current group
+	event     SegmentEvent
+}
+
+type frame struct {
+	entry  *Entry
+	pos    int
+	counts []int
+}
+
+func (st *state) readerWarning(off int64, msg string) {
+	pe := &ParseError{Severity: SeverityWarning, Offset: off, Message: msg, Err: ErrLeniency}
+	st.position(pe)
+	st.emit(pe)
+}
+
+// position fills the control numbers of pe from the current state.
+func (st *state) position(pe *ParseError) {
+	if st.ix != nil {
+		pe.Interchange = st.ix.Control
+	}
+	if st.grp != nil {
+		pe.Group = st.grp.Control
+	}
+	if st.set != nil {
+		pe.Set = st.set.Control
+		pe.SetID = st.set.ID
+		if pe.Segment == 0 && pe.Level >= LevelSegment {
+			pe.Segment = st.ordinal
+		}
+	}
+}
+
+// emit routes an issue to the callback and to the result it belongs to.
+func (st *state) emit(pe *ParseError) {
+	if st.ev.Issue != nil {
+		st.ev.Issue(pe)
+	}
+	if pe.Severity == SeverityWarning {
+		switch {
+		case st.set != nil && pe.Level >= LevelSet:
+			st.set.Warnings = append(st.set.Warnings, pe)
+		case st.ix != nil:
+			st.ix.Warnings++
+		}
+		return
+	}
+	switch {
+	case pe.Level >= LevelSet && st.set != nil:
+		if len(st.set.Errors) >= MaxErrorsPerSet {
+			st.set.Dropped++
+			return
+		}
+		st.set.Errors = append(st.set.Errors, pe)
+		if pe.Level == LevelSet && pe.Code != "" {
+			st.set.Codes = appendCode(st.set.Codes, pe.Code)
+		}
+	case pe.Level == LevelGroup && st.grp != nil:
+		st.grp.Errors = append(st.grp.Errors, pe)
+		if pe.Code != "" {
+			st.grp.Codes = appendCode(st.grp.Codes, pe.Code)
+		}
+	case st.ix != nil:
+		st.ix.Errors = append(st.ix.Errors, pe)
+		if st.ix.NoteCode == "000" && pe.Code != "" {
+			st.ix.NoteCode = pe.Code
+		}
+	}
+}
+
+func appendCode(codes []string, c string) []string {
+	for _, x := range codes {
+		if x == c {
+			return codes
+		}
+	}
+	return append(codes, c)
+}
+
+func (st *state) errorf(level Level, code string, seg *Segment, elem int, sentinel error, format string, args ...any) *ParseError {
+	pe := &ParseError{Level: level, Code: code, Element: elem, Err: sentinel, Message: fmt.Sprintf(format, args...)}
+	if seg != nil {
+		pe.Offset = seg.Offset
+		pe.SegmentID = string(seg.Elements[0])
+		if elem > 0 {
+			pe.Offset = elementOffset(seg, elem)
+		}
+	}
+	st.position(pe)
+	st.emit(pe)
+	return pe
+}
+
+func (st *state) warnf(level Level, seg *Segment, elem int, format string, args ...any) {
+	pe := &ParseError{Severity: SeverityWarning, Level: level, Element: elem, Err: ErrLeniency, Message: fmt.Sprintf(format, args...)}
+	if seg != nil {
+		pe.Offset = seg.Offset
+		pe.SegmentID = string(seg.Elements[0])
+	}
+	st.position(pe)
+	st.emit(pe)
+}
+
+// elementOffset approximates the input offset of element i of seg.
+func elementOffset(seg *Segment, i int) int64 {
+	off := seg.Offset
+	for k := 0; k < i && k < len(seg.Elements); k++ {
+		off += int64(len(seg.Elements[k])) + 1
+	}
+	return off
+}
+
+// fatal records an error after which the input cannot be read further.
+func (st *state) fatal(pe *ParseError) {
+	pe.Level = LevelInterchange
+	if st.ix == nil {
+		st.ix = &InterchangeResult{Offset: pe.Offset, NoteCode: "000", Complete: true}
+	}
+	st.position(pe)
+	st.emit(pe)
+}
+
+func (st *state) segment(seg *Segment) {
+	id := seg.Elements[0]
+	switch string(id) {
+	case "ISA":
+		st.isa(seg)
+		return
+	case "IEA":
+		st.iea(seg)
+		return
+	case "GS":
+		st.gs(seg)
+		return
+	case "GE":
+		st.ge(seg)
+		return
+	case "ST":
+		st.st(seg)
+		return
+	case "TA1", "ISB", "ISE", "TA3":
+		// Interchange-level segments between the ISA and the first GS.
+		if st.grp == nil && st.ix != nil {
+			if string(id) == "TA1" {
+				st.ix.TA1 = append(st.ix.TA1, seg.Clone())
+			}
+			st.emitSegment(seg, st.envelopeDef(string(id)), 0)
+			return
+		}
+	}
+	if st.set == nil {
+		if st.ix == nil {
+			return
+		}
+		if st.grp == nil {
+			st.errorf(LevelInterchange, "024", seg, 0, ErrEnvelope, "segment %s outside a functional group (expected GS, TA1 or IEA)", id)
+		} else {
+			st.errorf(LevelGroup, "", seg, 0, ErrEnvelope, "segment %s outside a transaction set (expected ST or GE)", id)
+		}
+		return
+	}
+	st.ordinal++
+	st.set.Segments++
+	if string(id) == "SE" {
+		st.se(seg)
+		return
+	}
+	st.body(seg)
+}
+
+func (st *state) emitSegment(seg *Segment, def *SegmentDef, ordinal int) {
+	if st.ev.Segment == nil {
+		return
+	}
+	st.event = SegmentEvent{Segment: seg, Def: def, Ordinal: ordinal, Delims: &st.delims}
+	if len(st.stack) > 0 {
+		st.event.Depth = len(st.stack) - 1
+		st.event.LoopID = st.stack[len(st.stack)-1].entry.Loop
+	}
+	st.ev.Segment(&st.event)
+}
+
+// ---- envelope ----
+
+var isaQualifiers = map[string]bool{
+	"01": true, "02": true, "03": true, "04": true, "07": true, "08": true, "09": true, "10": true,
+	"11": true, "12": true, "13": true, "14": true, "15": true, "16": true, "17": true, "18": true,
+	"19": true, "20": true, "21": true, "22": true, "23": true, "24": true, "25": true, "26": true,
+	"27": true, "28": true, "29": true, "30": true, "31": true, "32": true, "33": true, "34": true,
+	"35": true, "36": true, "37": true, "38": true, "AM": true, "NR": true, "SA": true, "SN": true, "ZZ": true,
+}
+
+// trimPad removes the space (and no-break space) padding of ISA fields.
+func trimPad(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), " \u00a0")
+}
+
+func (st *state) isa(seg *Segment) {
+	if st.ix != nil {
+		st.closeInterchange(seg.Offset, false)
+	}
+	st.delims = st.rd.Delimiters()
+	ix := &InterchangeResult{Offset: seg.Offset, Delims: st.delims, NoteCode: "000"}
+	for i := 1; i <= 16 && i < len(seg.Elements); i++ {
+		ix.ISA[i] = string(seg.Elements[i])
+	}
+	ix.Control = trimPad(ix.ISA[13])
+	ix.AckRequested = trimPad(ix.ISA[14]) == "1"
+	st.ix = ix
+	st.emitSegment(seg, st.envelopeDef("ISA"), 0)
+	f := func(i int) string { return trimPad(ix.ISA[i]) }
+	check := func(ok bool, elem int, code, format string, args ...any) {
+		if !ok {
+			st.errorf(LevelInterchange, code, seg, elem, ErrEnvelope, format, args...)
+		}
+	}
+	// Fixed width is part of the ISA's definition: the reader finds the
+	// delimiters of an unpadded ISA, but the envelope is still wrong.
+	widthCodes := [17]string{"", "010", "011", "012", "013", "005", "006", "007", "008", "014", "015", "016", "017", "018", "019", "020", "027"}
+	for i := 1; i <= 16; i++ {
+		if n := utf8.RuneCountInString(ix.ISA[i]); n != isaFixedWidths[i-1] {
+			st.errorf(LevelInterchange, widthCodes[i], seg, i, ErrEnvelope, "ISA%02d %q is %d characters; the ISA is fixed width and ISA%02d must be %d", i, ix.ISA[i], n, i, isaFixedWidths[i-1])
+		}
+	}
+	check(len(f(1)) == 2 && f(1) >= "00" && f(1) <= "07", 1, "010", "ISA01 authorization information qualifier %q is not 00 to 07", f(1))
+	check(f(3) == "00" || f(3) == "01", 3, "012", "ISA03 security information qualifier %q is not 00 or 01", f(3))
+	check(isaQualifiers[f(5)], 5, "005", "ISA05 sender ID qualifier %q is not a known qualifier", f(5))
+	check(f(6) != "", 6, "006", "ISA06 sender ID is empty")
+	check(isaQualifiers[f(7)], 7, "007", "ISA07 receiver ID qualifier %q is not a known qualifier", f(7))
+	check(f(8) != "", 8, "008", "ISA08 receiver ID is empty")
+	check(validDate([]byte(f(9))) && len(f(9)) == 6, 9, "014", "ISA09 interchange date %q is not a valid YYMMDD date", f(9))
+	check(validTime([]byte(f(10))) && len(f(10)) == 4, 10, "015", "ISA10 interchange time %q is not a valid HHMM time", f(10))
+	check(len(f(12)) == 5 && allDigits(f(12)), 12, "017", "ISA12 version %q is not five digits", f(12))
+	check(len(ix.Control) == 9 && allDigits(ix.Control), 13, "018", "ISA13 interchange control number %q is not nine digits", ix.Control)
+	check(f(14) == "0" || f(14) == "1", 14, "019", "ISA14 acknowledgment requested %q is not 0 or 1", f(14))
+	check(f(15) == "P" || f(15) == "T" || f(15) == "I", 15, "020", "ISA15 usage indicator %q is not P, T or I", f(15))
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (st *state) envelopeDef(id string) *SegmentDef {
+	if st.v.Registry == nil {
+		return nil
+	}
+	for _, ver := range []string{"005010", "004010"} {
+		if d, ok := st.v.Registry.Segment(ver, id); ok {
+			return d
+		}
+	}
+	return nil
+}
+
+func (st *state) iea(seg *Segment) {
+	if st.ix == nil {
+		return
+	}
+	st.emitSegment(seg, st.envelopeDef("IEA"), 0)
+	if st.grp != nil {
+		st.closeGroup(seg, false)
+	}
+	if n, err := strconv.Atoi(string(seg.Element(1))); err != nil || n != st.ix.Groups {
+		st.errorf(LevelInterchange, "021", seg, 1, ErrCountMismatch, "IEA01 says %q functional groups, the interchange has %d", seg.Element(1), st.ix.Groups)
+	}
+	if got := string(seg.Element(2)); got != st.ix.Control {
+		st.errorf(LevelInterchange, "001", seg, 2, ErrControlMismatch, "IEA02 %q does not match ISA13 %q", got, st.ix.Control)
+	}
+	st.ix.Complete = true
+	st.closeInterchange(seg.Offset, true)
+}
+
+func (st *state) closeInterchange(off int64, complete bool) {
+	if st.grp != nil {
+		st.closeGroup(nil, false)
+	}
+	if !complete {
+		st.errorf(LevelInterchange, "023", nil, 0, ErrTruncated, "interchange %s has no IEA trailer", st.ix.Control)
+		st.ix.Errors[len(st.ix.Errors)-1].Offset = off
+	}
+	if st.ev.Interchange != nil {
+		st.ev.Interchange(st.ix)
+	}
+	st.ix = nil
+}
+
+func (st *state) gs(seg *Segment) {
+	if st.ix == nil {
+		return
+	}
+	if st.grp != nil {
+		st.closeGroup(seg, false)
+	}
+	g := &GroupResult{Offset: seg.Offset, Interchange: st.ix.Control, Included: -1}
+	for i := 1; i <= 8 && i < len(seg.Elements); i++ {
+		g.GS[i] = string(seg.Elements[i])
+	}
+	g.Control, g.Version = g.GS[6], g.GS[8]
+	st.ix.Groups++
+	st.grp = g
+	st.controls = map[string]bool{}
+	def := st.envelopeDef("GS")
+	st.emitSegment(seg, def, 0)
+	if len(g.Control) == 0 || len(g.Control) > 9 || !allDigits(g.Control) {
+		st.errorf(LevelGroup, "6", seg, 6, ErrEnvelope, "GS06 group control number %q is not 1 to 9 digits", g.Control)
+	}
+	if g.Version == "" {
+		st.errorf(LevelGroup, "2", seg, 8, ErrEnvelope, "GS08 version is empty")
+	} else if st.v.Registry != nil {
+		if _, ok := st.v.Registry.dictionary[prefix6(g.Version)]; !ok {
+			st.warnf(LevelGroup, seg, 8, "no schemas for version %s: its sets are checked at envelope and syntax level only", g.Version)
+		}
+	}
+	if def != nil {
+		st.checkElements(seg, def, LevelGroup)
+	}
+}
+
+func prefix6(v string) string {
+	if len(v) > 6 {
+		return v[:6]
+	}
+	return v
+}
+
+func (st *state) ge(seg *Segment) {
+	if st.grp == nil {
+		if st.ix != nil {
+			st.errorf(LevelInterchange, "024", seg, 0, ErrEnvelope, "GE without a GS")
+		}
+		return
+	}
+	st.closeGroup(seg, true)
+}
+
+// closeGroup ends the current group at its GE (complete) or where the next
+// envelope segment shows that the GE is missing.
+func (st *state) closeGroup(seg *Segment, complete bool) {
+	if st.set != nil {
+		st.closeSet(seg, false)
+	}
+	g := st.grp
+	if complete {
+		g.Complete = true
+		st.emitSegment(seg, st.envelopeDef("GE"), 0)
+		if n, err := strconv.Atoi(string(seg.Element(1))); err == nil {
+			g.Included = n
+		}
+		if g.Included != g.Received {
+			st.errorf(LevelGroup, "5", seg, 1, ErrCountMismatch, "GE01 says %q transaction sets, the group has %d", seg.Element(1), g.Received)
+		}
+		if got := string(seg.Element(2)); got != g.Control {
+			st.errorf(LevelGroup, "4", seg, 2, ErrControlMismatch, "GE02 %q does not match GS06 %q", got, g.Control)
+		}
+	} else {
+		st.errorf(LevelGroup, "3", seg, 0, ErrTruncated, "functional group %s has no GE trailer", g.Control)
+	}
+	switch {
+	case len(g.Errors) > 0 && g.Accepted == 0 || g.Received == 0 && len(g.Errors) > 0:
+		g.Status = "R"
+	case g.Accepted == 0 && g.Received > 0:
+		g.Status = "R"
+	case g.Accepted < g.Received:
+		g.Status = "P"
+	case len(g.Errors) > 0:
+		g.Status = "E"
+	default:
+		g.Status = "A"
+	}
+	if st.ev.Group != nil {
+		st.ev.Group(g)
+	}
+	st.grp = nil
+}
+
+func (st *state) st(seg *Segment) {
+	if st.grp == nil {
+		if st.ix != nil {
+			st.errorf(LevelInterchange, "024", seg, 0, ErrEnvelope, "ST outside a functional group")
+		}
+		return
+	}
+	if st.set != nil {
+		st.closeSet(seg, false)
+	}
+	g, ix := st.grp, st.ix
+	s := &SetResult{
+		Offset: seg.Offset, Interchange: ix.Control, Group: g.Control, GroupID: g.GS[1], Version: g.Version,
+		ID: string(seg.Element(1)), Control: string(seg.Element(2)), ImplRef: string(seg.Element(3)),
+		Delimiters: st.delims, GroupSender: g.GS[2], GroupRecvr: g.GS[3],
+	}
+	s.SenderQual, s.SenderID = ix.Sender()
+	s.ReceiverQ, s.ReceiverID = ix.Receiver()
+	g.Received++
+	st.set = s
+	st.ordinal = 1
+	s.Segments = 1
+	st.hl = nil
+	st.hlNext = 1
+	st.stack = st.stack[:0]
+	if st.v.KeepSegments {
+		s.Raw = append(s.Raw, seg.Clone())
+	}
+	if len(s.ID) != 3 || !allDigits(s.ID) {
+		st.errorf(LevelSet, "6", seg, 1, ErrEnvelope, "ST01 transaction set identifier %q is not three digits", s.ID)
+	}
+	if l := len(s.Control); l < 4 || l > 9 {
+		st.errorf(LevelSet, "7", seg, 2, ErrEnvelope, "ST02 transaction set control number %q is not 4 to 9 characters", s.Control)
+	} else if st.controls[s.Control] {
+		st.errorf(LevelSet, "23", seg, 2, ErrEnvelope, "ST02 %q is used twice in group %s", s.Control, g.Control)
+	}
+	st.controls[s.Control] = true
+	var schema *Schema
+	if st.v.Registry != nil {
+		schema, _ = st.v.Registry.Lookup(s.ID, g.Version)
+	}
+	st.setSchema = schema
+	if schema == nil {
+		if _, known := st.v.Registry.dictionaryFor(g.Version); known {
+			st.warnf(LevelSet, seg, 0, "no schema for %s %s: the set is checked at envelope and syntax level only", s.ID, g.Version)
+		}
+		st.emitSegment(seg, st.envelopeDef("ST"), 1)
+		return
+	}
+	s.HasSchema = true
+	if g.GS[1] != schema.Group {
+		st.warnf(LevelSet, seg, 1, "GS01 is %q but a %s belongs in a %q group", g.GS[1], s.ID, schema.Group)
+	}
+	st.stack = append(st.stack, frame{entry: schema.root, counts: make([]int, len(schema.root.Body))})
+	st.stack[0].counts[0] = 1
+	def := schema.root.Body[0].def
+	st.emitSegment(seg, def, 1)
+	st.checkElements(seg, def, LevelElement)
+}
+
+func (reg *Registry) dictionaryFor(version string) (*SegmentsFile, bool) {
+	if reg == nil {
+		return nil, false
+	}
+	d, ok := reg.dictionary[prefix6(version)]
+	return d, ok
+}
+
+func (st *state) se(seg *Segment) {
+	s := st.set
+	if st.setSchema != nil {
+		st.place(seg)
+	} else {
+		st.emitSegment(seg, st.envelopeDef("SE"), st.ordinal)
+	}
+	if st.v.KeepSegments {
+		s.Raw = append(s.Raw, seg.Clone())
+	}
+	if n, err := strconv.Atoi(string(seg.Element(1))); err != nil || n != s.Segments {
+		st.errorf(LevelSet, "4", seg, 1, ErrCountMismatch, "SE01 says %q segments, the set has %d", seg.Element(1), s.Segments)
+	}
+	if got := string(seg.Element(2)); got != s.Control {
+		st.errorf(LevelSet, "3", seg, 2, ErrControlMismatch, "SE02 %q does not match ST02 %q", got, s.Control)
+	}
+	s.Complete = true
+	st.closeSet(seg, true)
+}
+
+func (st *state) closeSet(seg *Segment, complete bool) {
+	s := st.set
+	if !complete {
+		pe := st.errorf(LevelSet, "2", seg, 0, ErrTruncated, "transaction set %s %s has no SE trailer", s.ID, s.Control)
+		pe.Segment = 0
+		pe.SegmentID = ""
+	}
+	switch {
+	case len(s.Errors) > 0 || s.Dropped > 0:
+		s.Status = "R"
+		if len(s.Codes) == 0 {
+			s.Codes = append(s.Codes, "5")
+		}
+	case len(s.Warnings) > 0 && s.HasSchema && hasSetWarning(s):
+		s.Status = "E"
+		st.grp.Accepted++
+	default:
+		s.Status = "A"
+		st.grp.Accepted++
+	}
+	st.set = nil
+	st.setSchema = nil
+	if st.ev.Set != nil {
+		st.ev.Set(s)
+	}
+}
+
+// hasSetWarning reports whether a warning concerns the set's content (as
+// opposed to the file's layout), which makes the set "accepted with errors".
+func hasSetWarning(s *SetResult) bool {
+	for _, w := range s.Warnings {
+		if w.Level >= LevelSegment {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- set body ----
+
+func (st *state) body(seg *Segment) {
+	if st.v.KeepSegments {
+		st.set.Raw = append(st.set.Raw, seg.Clone())
+	}
+	if st.setSchema == nil {
+		var def *SegmentDef
+		if st.v.Registry != nil {
+			def, _ = st.v.Registry.Segment(st.set.Version, string(seg.Elements[0]))
+		}
+		st.emitSegment(seg, def, st.ordinal)
+		if !validSegmentID(seg.Elements[0]) {
+			st.errorf(LevelSegment, "1", seg, 0, ErrSegment, "%q is not a segment ID", seg.Elements[0])
+		}
+		return
+	}
+	st.place(seg)
+}
+
+func validSegmentID(id []byte) bool {
+	if len(id) < 2 || len(id) > 3 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return id[0] >= 'A' && id[0] <= 'Z'
+}
+
+// place finds seg's position in the set's structure, reporting missing
+// mandatory segments, repeats over the maximum and segments out of place,
+// then checks its elements.
+func (st *state) place(seg *Segment) {
+	id := seg.Elements[0]
+	for depth := len(st.stack) - 1; depth >= 0; depth-- {
+		f := &st.stack[depth]
+		body := f.entry.Body
+		for i := f.pos; i < len(body); i++ {
+			e := body[i]
+			if e.trigger() != string(id) {
+				continue
+			}
+			// Found: close the inner loops, then the skipped entries.
+			for d := len(st.stack) - 1; d > depth; d-- {
+				st.missing(seg, &st.stack[d], len(st.stack[d].entry.Body))
+			}
+			st.stack = st.stack[:depth+1]
+			f = &st.stack[depth]
+			st.missing(seg, f, i)
+			if i != f.pos || f.counts[i] == 0 {
+				f.pos = i
+			}
+			f.counts[i]++
+			if e.Loop != "" {
+				if e.Max > 0 && f.counts[i] > e.Max {
+					st.errorf(LevelSegment, "4", seg, 0, ErrSegment, "loop %s occurs more than %d times", e.Loop, e.Max)
+				}
+				counts := make([]int, len(e.Body))
+				counts[0] = 1
+				st.stack = append(st.stack, frame{entry: e, counts: counts})
+				e = e.Body[0]
+				for e.Loop != "" { // a loop that starts with a loop
+					counts := make([]int, len(e.Body))
+					counts[0] = 1
+					st.stack = append(st.stack, frame{entry: e, counts: counts})
+					e = e.Body[0]
+				}
+			} else if e.Max > 0 && f.counts[i] > e.Max {
+				st.errorf(LevelSegment, "5", seg, 0, ErrSegment, "segment %s occurs more than %d times here", e.Seg, e.Max)
+			}
+			st.emitSegment(seg, e.def, st.ordinal)
+			if string(id) != "SE" {
+				st.checkElements(seg, e.def, LevelElement)
+				if string(id) == "HL" && st.setSchema.Hierarchy != nil {
+					st.checkHL(seg)
+				}
+			}
+			return
+		}
+	}
+	// Not placeable.
+	st.emitSegment(seg, nil, st.ordinal)
+	switch {
+	case !validSegmentID(id):
+		st.errorf(LevelSegment, "1", seg, 0, ErrSegment, "%q is not a segment ID", id)
+	case st.setSchema.inSet[string(id)]:
+		st.errorf(LevelSegment, "7", seg, 0, ErrSegment, "segment %s is not in its proper sequence in a %s", id, st.set.ID)
+	default:
+		if _, known := st.v.Registry.Segment(st.set.Version, string(id)); known {
+			st.errorf(LevelSegment, "6", seg, 0, ErrSegment, "segment %s is not defined in a %s", id, st.set.ID)
+		} else {
+			st.errorf(LevelSegment, "1", seg, 0, ErrSegment, "unrecognized segment ID %s", id)
+		}
+	}
+}
+
+// missing reports the mandatory entries of f from f.pos up to (excluding) end
+// that never occurred.
+func (st *state) missing(at *Segment, f *frame, end int) {
+	for j := f.pos; j < end; j++ {
+		e := f.entry.Body[j]
+		if e.Req == "M" && f.counts[j] == 0 {
+			what := "segment " + e.Seg
+			if e.Loop != "" {
+				what = "loop " + e.Loop + " (segment " + e.trigger() + ")"
+			}
+			pe := st.errorf(LevelSegment, "3", at, 0, ErrSegment, "mandatory %s is missing before %s", what, at.Elements[0])
+			pe.SegmentID = e.trigger()
+			if f.entry.Loop != "" {
+				pe.LoopID = f.entry.Loop
+			}
+		}
+	}
+}
+
+func (st *state) checkHL(seg *Segment) {
+	id, parent, level := string(seg.Element(1)), string(seg.Element(2)), string(seg.Element(3))
+	if st.hl == nil {
+		st.hl = map[string]string{}
+	}
+	if id != strconv.Itoa(st.hlNext) {
+		st.errorf(LevelElement, "7", seg, 1, ErrElement, "HL01 is %q; hierarchical IDs must run 1, 2, 3… (expected %d)", id, st.hlNext)
+	}
+	st.hlNext++
+	if _, dup := st.hl[id]; dup {
+		st.errorf(LevelElement, "7", seg, 1, ErrElement, "HL01 %q is used twice", id)
+	}
+	parentLevel := ""
+	if parent != "" {
+		pl, ok := st.hl[parent]
+		if !ok {
+			st.errorf(LevelElement, "7", seg, 2, ErrElement, "HL02 parent %q is not an earlier HL01", parent)
+			st.hl[id] = level
+			return
+		}
+		parentLevel = pl
+	}
+	st.hl[id] = level
+	allowed, known := st.setSchema.Hierarchy[level]
+	if !known {
+		return // the code list check reports unknown level codes
+	}
+	for _, a := range allowed {
+		if a == parentLevel {
+			return
+		}
+	}
+	if parentLevel == "" {
+		st.errorf(LevelElement, "7", seg, 2, ErrElement, "HL level %s must have a parent (one of %s)", level, strings.Join(allowed, ", "))
+	} else {
+		st.errorf(LevelElement, "7", seg, 3, ErrElement, "HL level %s cannot be a child of level %s (allowed parents: %s)", level, parentLevel, levelList(allowed))
+	}
+}
+
+func levelList(l []string) string {
+	out := make([]string, len(l))
+	for i, x := range l {
+		if x == "" {
+			x = "none"
+		}
+		out[i] = x
+	}
+	return strings.Join(out, ", ")
+}
+
+// checkElements checks seg's elements against def. Errors are reported at
+// level (LevelElement inside sets, LevelGroup for GS).
+func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
+	n := len(seg.Elements) - 1
+	if n > len(def.Elements) {
+		extra := false
+		for _, e := range seg.Elements[len(def.Elements)+1:] {
+			if len(e) > 0 {
+				extra = true
+			}
+		}
+		if extra {
+			st.elemErr(level, "3", seg, len(def.Elements)+1, 0, 0, nil, "segment %s has %d elements; at most %d are defined", seg.Elements[0], n, len(def.Elements))
+		} else {
+			st.warnf(LevelSegment, seg, 0, "trailing empty elements after %s%02d", seg.Elements[0], len(def.Elements))
+		}
+	}
+	if n > 0 && len(seg.Elements[n]) == 0 && n <= len(def.Elements) {
+		st.warnf(LevelSegment, seg, n, "segment %s ends with an empty element (a trailing separator)", seg.Elements[0])
+	}
+	d := &st.delims
+	for i, ed := range def.Elements {
+		var v []byte
+		if i+1 <= n {
+			v = seg.Elements[i+1]
+		}
+		if len(v) == 0 {
+			if ed.Req == "M" {
+				st.elemErr(level, "1", seg, i+1, 0, 0, ed, "mandatory element %s%02d (%s) is missing", seg.Elements[0], i+1, ed.Name)
+			}
+			continue
+		}
+		if d.Repetition != 0 && bytes.IndexByte(v, d.Repetition) >= 0 {
+			reps := bytes.Split(v, []byte{d.Repetition})
+			if ed.Repeat <= 1 || len(reps) > ed.Repeat {
+				max := max(ed.Repeat, 1)
+				st.elemErr(level, "12", seg, i+1, 0, len(reps), ed, "element %s%02d repeats %d times; at most %d allowed", seg.Elements[0], i+1, len(reps), max)
+				continue
+			}
+			for r, rv := range reps {
+				st.checkOne(level, seg, i+1, r+1, ed, rv)
+			}
+			continue
+		}
+		st.checkOne(level, seg, i+1, 0, ed, v)
+	}
+	for _, r := range def.syntax {
+		st.checkSyntax(level, seg, r)
+	}
+}
+
+func (st *state) checkOne(level Level, seg *Segment, pos, rep int, ed *ElementDef, v []byte) {
+	comp := st.delims.Component
+	if len(ed.Components) == 0 {
+		if bytes.IndexByte(v, comp) >= 0 {
+			st.elemErr(level, "6", seg, pos, 0, rep, ed, "element %s%02d holds the component separator %q but is not a composite", seg.Elements[0], pos, comp)
+			return
+		}
+		if code, msg := checkValue(ed, v); code != "" {
+			pe := st.elemErr(level, code, seg, pos, 0, rep, ed, "element %s%02d (%s) %s", seg.Elements[0], pos, ed.Name, msg)
+			pe.Value = string(v)
+		}
+		return
+	}
+	parts := bytes.Split(v, []byte{comp})
+	if len(parts) > len(ed.Components) {
+		st.elemErr(level, "13", seg, pos, 0, rep, ed, "composite %s%02d has %d components; at most %d are defined", seg.Elements[0], pos, len(parts), len(ed.Components))
+		return
+	}
+	for c, cd := range ed.Components {
+		var cv []byte
+		if c < len(parts) {
+			cv = parts[c]
+		}
+		if len(cv) == 0 {
+			if cd.Req == "M" {
+				st.elemErr(level, "1", seg, pos, c+1, rep, cd, "mandatory component %s%02d-%d (%s) is missing", seg.Elements[0], pos, c+1, cd.Name)
+			}
+			continue
+		}
+		if code, msg := checkValue(cd, cv); code != "" {
+			pe := st.elemErr(level, code, seg, pos, c+1, rep, cd, "component %s%02d-%d (%s) %s", seg.Elements[0], pos, c+1, cd.Name, msg)
+			pe.Value = string(cv)
+		}
+	}
+}
+
+func (st *state) elemErr(level Level, code string, seg *Segment, pos, comp, rep int, ed *ElementDef, format string, args ...any) *ParseError {
+	pe := st.errorf(level, code, seg, pos, ErrElement, format, args...)
+	pe.Component, pe.Repetition = comp, rep
+	if ed != nil {
+		pe.ElementRef = ed.Ref
+	}
+	return pe
+}
+
+func (st *state) checkSyntax(level Level, seg *Segment, r syntaxRule) {
+	present := func(i int) bool { return len(seg.Element(i)) > 0 }
+	name := func(i int) string { return fmt.Sprintf("%s%02d", seg.Elements[0], i) }
+	els := r.elems
+	switch r.kind {
+	case 'P':
+		any, all := false, true
+		for _, e := range els {
+			if present(e) {
+				any = true
+			} else {
+				all = false
+			}
+		}
+		if any && !all {
+			for _, e := range els {
+				if !present(e) {
+					st.elemErr(level, "2", seg, e, 0, 0, nil, "%s is required when any of %s is present (syntax note %s)", name(e), names(seg, els), r.text)
+				}
+			}
+		}
+	case 'R':
+		for _, e := range els {
+			if present(e) {
+				return
+			}
+		}
+		st.elemErr(level, "2", seg, els[0], 0, 0, nil, "at least one of %s is required (syntax note %s)", names(seg, els), r.text)
+	case 'E':
+		seen := 0
+		for _, e := range els {
+			if present(e) {
+				seen++
+				if seen > 1 {
+					st.elemErr(level, "10", seg, e, 0, 0, nil, "only one of %s may be present (syntax note %s)", names(seg, els), r.text)
+				}
+			}
+		}
+	case 'C':
+		if present(els[0]) {
+			for _, e := range els[1:] {
+				if !present(e) {
+					st.elemErr(level, "2", seg, e, 0, 0, nil, "%s is required when %s is present (syntax note %s)", name(e), name(els[0]), r.text)
+				}
+			}
+		}
+	case 'L':
+		if present(els[0]) {
+			for _, e := range els[1:] {
+				if present(e) {
+					return
+				}
+			}
+			st.elemErr(level, "2", seg, els[1], 0, 0, nil, "one of %s is required when %s is present (syntax note %s)", names(seg, els[1:]), name(els[0]), r.text)
+		}
+	}
+}
+
+func names(seg *Segment, els []int) string {
+	parts := make([]string, len(els))
+	for i, e := range els {
+		parts[i] = fmt.Sprintf("%s%02d", seg.Elements[0], e)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// checkValue checks one simple value; it returns the AK403 code and a message.
+func checkValue(ed *ElementDef, v []byte) (code, msg string) {
+	n := len(v)
+	switch ed.kind {
+	case kindN:
+		digits := v
+		if len(digits) > 0 && digits[0] == '-' {
+			digits = digits[1:]
+		}
+		if len(digits) == 0 || !isDigits(digits) {
+			return "6", fmt.Sprintf("is %q, not a number of type %s", v, ed.Type)
+		}
+		n = len(digits)
+	case kindR:
+		n = 0
+		dots, digits := 0, 0
+		for i, c := range v {
+			switch {
+			case c >= '0' && c <= '9':
+				digits++
+				n++
+			case c == '.':
+				dots++
+			case c == '-' && i == 0:
+			default:
+				return "6", fmt.Sprintf("is %q, not a decimal number", v)
+			}
+		}
+		if digits == 0 || dots > 1 {
+			return "6", fmt.Sprintf("is %q, not a decimal number", v)
+		}
+	case kindDT:
+		if !validDate(v) {
+			return "8", fmt.Sprintf("is %q, not a valid date", v)
+		}
+	case kindTM:
+		if !validTime(v) {
+			return "9", fmt.Sprintf("is %q, not a valid time", v)
+		}
+	case kindID, kindAN:
+		for _, c := range v {
+			if c < 0x20 || c == 0x7f {
+				return "6", fmt.Sprintf("holds the control character %#x", c)
+			}
+		}
+		if ed.kind == kindID && ed.codes != nil {
+			if _, ok := ed.codes[string(v)]; !ok {
+				return "7", fmt.Sprintf("is %q, not a valid code", v)
+			}
+		}
+	}
+	if ed.kind == kindAN || ed.kind == kindID {
+		// Lengths count characters, not bytes.
+		n = 0
+		for _, c := range v {
+			if c&0xc0 != 0x80 {
+				n++
+			}
+		}
+	}
+	switch {
+	case n < ed.Min:
+		return "4", fmt.Sprintf("is %q, shorter than the minimum length %d", v, ed.Min)
+	case n > ed.Max:
+		return "5", fmt.Sprintf("is %q, longer than the maximum length %d", v, ed.Max)
+	}
+	return "", ""
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// validDate accepts CCYYMMDD and YYMMDD.
+func validDate(v []byte) bool {
+	if (len(v) != 8 && len(v) != 6) || !isDigits(v) {
+		return false
+	}
+	if len(v) == 6 {
+		v = v[:]
+	} else {
+		v = v[2:]
+	}
+	yy := int(v[0]-'0')*10 + int(v[1]-'0')
+	mm := int(v[2]-'0')*10 + int(v[3]-'0')
+	dd := int(v[4]-'0')*10 + int(v[5]-'0')
+	if mm < 1 || mm > 12 || dd < 1 {
+		return false
+	}
+	days := [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[mm]
+	if mm == 2 && yy%4 != 0 {
+		days = 28
+	}
+	return dd <= days
+}
+
+// validTime accepts HHMM, HHMMSS and HHMMSSd..d.
+func validTime(v []byte) bool {
+	if len(v) < 4 || len(v) > 8 || len(v) == 5 || !isDigits(v) {
+		return false
+	}
+	hh := int(v[0]-'0')*10 + int(v[1]-'0')
+	mm := int(v[2]-'0')*10 + int(v[3]-'0')
+	if hh > 23 || mm > 59 {
+		return false
+	}
+	if len(v) >= 6 {
+		ss := int(v[4]-'0')*10 + int(v[5]-'0')
+		if ss > 59 {
+			return false
+		}
+	}
+	return true
+}
+
+// finish closes whatever is still open at the end of the input.
+func (st *state) finish(off int64) {
+	switch {
+	case st.ix == nil:
+	case st.ix.Complete:
+		if st.ev.Interchange != nil {
+			st.ev.Interchange(st.ix)
+		}
+	default:
+		st.closeInterchange(off, false)
+	}
+	st.ix = nil
+}
