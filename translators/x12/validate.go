@@ -723,7 +723,13 @@ func (st *state) place(seg *Segment) {
 	for depth := len(st.stack) - 1; depth >= 0; depth-- {
 		f := &st.stack[depth]
 		body := f.entry.Body
-		for i := f.pos; i < len(body); i++ {
+		from := f.pos
+		if depth > 0 && from == 0 {
+			// A loop's trigger starts a new iteration, which is the
+			// parent's business.
+			from = 1
+		}
+		for i := from; i < len(body); i++ {
 			e := body[i]
 			if e.trigger() != string(id) {
 				continue
