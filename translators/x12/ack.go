@@ -220,7 +220,7 @@ func (a *Acknowledger) build(ix *InterchangeResult, groups []*ackGroup) (*Ack, e
 			gsVersion = "004010"
 		}
 		gsc := strconv.FormatInt(gsCtl, 10)
-		w.WriteSegment("GS", "FA", trimPad(g.g.GS[3]), trimPad(g.g.GS[2]), t.Format("20060102"), t.Format("1504"), gsc, "X", gsVersion)
+		w.WriteSegment("GS", "FA", clean(trimPad(g.g.GS[3]), d, 15), clean(trimPad(g.g.GS[2]), d, 15), t.Format("20060102"), t.Format("1504"), gsc, "X", gsVersion)
 		writeFunctionalAck(w, kind, fmt.Sprintf("%04d", stCtl), g, gsVersion)
 		w.WriteSegment("GE", "1", gsc)
 		ack.Kinds = appendCode(ack.Kinds, kind)
@@ -254,18 +254,19 @@ func writeFunctionalAck(w *Writer, kind, stCtl string, g *ackGroup, gsVersion st
 	} else {
 		seg("ST", "997", stCtl)
 	}
-	gid, gctl := trimPad(g.g.GS[1]), g.g.Control
+	d := w.Delimiters()
+	gid, gctl := clean(trimPad(g.g.GS[1]), d, 2), clean(g.g.Control, d, 9)
 	if is999 || strings.HasPrefix(gsVersion, "005") {
-		seg("AK1", gid, gctl, g.g.Version)
+		seg("AK1", gid, gctl, clean(g.g.Version, d, 12))
 	} else {
 		seg("AK1", gid, gctl)
 	}
-	d := w.Delimiters()
 	for _, s := range g.sets {
+		id, ctl := clean(s.ID, d, 3), clean(s.Control, d, 9)
 		if is999 {
-			seg("AK2", s.ID, s.Control, s.ImplRef)
+			seg("AK2", id, ctl, clean(s.ImplRef, d, 35))
 		} else {
-			seg("AK2", s.ID, s.Control)
+			seg("AK2", id, ctl)
 		}
 		for _, se := range groupBySegment(s.Errors) {
 			e0 := se[0]
@@ -343,9 +344,13 @@ func limitCodes(c []string) []string {
 
 // badValue prepares a copy of bad data for AK404/IK404: at most 99
 // characters, without any of the delimiters.
-func badValue(v string, d Delimiters) string {
+func badValue(v string, d Delimiters) string { return clean(v, d, 99) }
+
+// clean makes a value received from a partner safe to echo in our
+// acknowledgement: no delimiters, no control characters, at most max bytes.
+func clean(v string, d Delimiters, max int) string {
 	var b strings.Builder
-	for i := 0; i < len(v) && b.Len() < 99; i++ {
+	for i := 0; i < len(v) && b.Len() < max; i++ {
 		c := v[i]
 		if c < 0x20 || c == d.Element || c == d.Component || (d.Repetition != 0 && c == d.Repetition) || strings.IndexByte(d.Segment, c) >= 0 {
 			continue

@@ -68,6 +68,34 @@ func validLookingSamples(t *testing.T) []string {
 	return out
 }
 
+// sampleViolations are findings in valid-looking samples where the sample,
+// not the schema, departs from the X12 standard; the schema stays strict.
+var sampleViolations = map[string][]string{
+	// IT1 with quantity and unit but no unit price (or price without
+	// quantity): 004010 IT1 syntax note P020304 requires all three.
+	"bots-edi__bots-plugins/810_3.x12":           {"syntax note P020304"},
+	"kputnam__stupidedi/004010_IN810_pass_1.edi": {"syntax note P020304"},
+	// DTM*037*19980205***19: a 003xxx century (DTM05 was element 624
+	// Century until 004010) sent as DTM05, which is now 1250 and pairs with DTM06.
+	"bots-edi__bots-plugins/850-004010-07.x12": {"syntax note P0506"},
+	"bots-edi__bots-plugins/mailbag01.x12":     {"syntax note P0506"},
+	// Placeholder data: N402 "LOCSTATE" (state code is ID 2/2).
+	"Inteligenz__X12Parser/856_Example4.txt": {"N402 (156 State or Province Code) \"LOCSTATE\""},
+	// AK202 "002": transaction set control number 329 is AN 4/9.
+	"Inteligenz__X12Parser/DHS_Wisconsin_Sample.txt": {"AK202 (329 Transaction Set Control Number) \"002\""},
+	// Repetition separators inside AK302/AK304, which do not repeat.
+	"xlate__staedi/extraDelimiter997.edi": {"AK302 (719", "AK304 (720"},
+}
+
+func knownSampleViolation(file, problem string) bool {
+	for _, s := range sampleViolations[file] {
+		if strings.Contains(problem, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // TestSchemaCoversSamples reads every valid-looking sample of the supported
 // sets and versions and checks each segment against the schema data: known
 // and allowed in the set, not too many elements, mandatory elements present,
@@ -83,8 +111,11 @@ func TestSchemaCoversSamples(t *testing.T) {
 	for _, f := range files {
 		problems, n := checkSampleAgainstSchemas(reg, f)
 		checked += n
+		name := strings.TrimPrefix(f, schemaSamplesDir+"/")
 		for _, p := range problems {
-			t.Errorf("%s: %s", strings.TrimPrefix(f, schemaSamplesDir+"/"), p)
+			if !knownSampleViolation(name, p) {
+				t.Errorf("%s: %s", name, p)
+			}
 		}
 	}
 	if checked == 0 {

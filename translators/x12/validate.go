@@ -484,6 +484,9 @@ func (st *state) gs(seg *Segment) {
 	st.grp = g
 	st.controls = map[string]bool{}
 	def := st.envelopeDef("GS")
+	if d, ok := st.v.Registry.Segment(g.Version, "GS"); ok {
+		def = d
+	}
 	st.emitSegment(seg, def, 0)
 	if len(g.Control) == 0 || len(g.Control) > 9 || !allDigits(g.Control) {
 		st.errorf(LevelGroup, "6", seg, 6, ErrEnvelope, "GS06 group control number %q is not 1 to 9 digits", g.Control)
@@ -496,8 +499,26 @@ func (st *state) gs(seg *Segment) {
 		}
 	}
 	if def != nil {
+		if d := seg.Element(4); len(d) == 6 && validDate(d) {
+			// Before 004010 GS04 was YYMMDD, and some translators still
+			// send it so; the date is clear, so read it and say so.
+			st.warnf(LevelGroup, seg, 4, "GS04 %q is a six-digit date (YYMMDD); %s expects CCYYMMDD", d, g.Version)
+			def = relaxedGS(def)
+		}
 		st.checkElements(seg, def, LevelGroup)
 	}
+}
+
+// relaxedGS returns a copy of the GS definition whose GS04 takes six digits.
+func relaxedGS(def *SegmentDef) *SegmentDef {
+	c := *def
+	c.Elements = append([]*ElementDef(nil), def.Elements...)
+	if len(c.Elements) >= 4 {
+		e := *c.Elements[3]
+		e.Min = 6
+		c.Elements[3] = &e
+	}
+	return &c
 }
 
 func prefix6(v string) string {
