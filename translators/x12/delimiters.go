@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf8"
 )
@@ -121,6 +122,24 @@ func scanISA(b []byte, atEOF bool) (h isaHeader, needMore bool, err error) {
 		}
 		return h, false, fmt.Errorf("%w: input ends after ISA16 without a segment terminator", ErrTruncated)
 	}
+	// A line break right after ISA16 is either the terminator (the next
+	// segment's ID follows) or a wrap before the real terminator (a
+	// delimiter character follows).
+	if isNewline(b[i]) {
+		j := i
+		for j < len(b) && isNewline(b[j]) {
+			j++
+		}
+		if j == len(b) && !atEOF {
+			return h, true, nil
+		}
+		if j < len(b) {
+			if c := b[j]; !isAlnum(c) && !isSpace(c) && c != sep && c != h.delims.Component && c != 0x1a && c < utf8.RuneSelf {
+				wrapped = true
+				i = j
+			}
+		}
+	}
 	t := b[i]
 	term := b[i : i+1]
 	if t >= utf8.RuneSelf {
@@ -148,7 +167,7 @@ func scanISA(b []byte, atEOF bool) (h isaHeader, needMore bool, err error) {
 	if isAlnum(comp) || isSpace(comp) || comp == sep {
 		return h, false, fmt.Errorf("%w: the component separator (ISA16) is %q", ErrAmbiguousDelimiter, comp)
 	}
-	if wrapped && isNewline(t) {
+	if wrapped && isNewline(t) && lineBreakInside(b[:i]) {
 		return h, false, fmt.Errorf("%w: the ISA segment is broken across lines and its terminator is a line break, so where it ends cannot be told", ErrAmbiguousDelimiter)
 	}
 	h.delims.Segment = string(term)
@@ -174,4 +193,14 @@ func scanISA(b []byte, atEOF bool) (h isaHeader, needMore bool, err error) {
 		h.warnings = append(h.warnings, fmt.Sprintf("the ISA segment is %d bytes long, not the fixed %d; delimiters were found by counting separators", h.length+len(term), isaLength+1))
 	}
 	return h, false, nil
+}
+
+// lineBreakInside reports whether the ISA bytes hold a line break before
+// ISA16, that is, whether the segment itself is broken across lines.
+func lineBreakInside(isa []byte) bool {
+	n := len(isa)
+	for n > 0 && isNewline(isa[n-1]) {
+		n--
+	}
+	return bytes.IndexByte(isa[:n], '\n') >= 0 || bytes.IndexByte(isa[:n], '\r') >= 0
 }

@@ -80,11 +80,14 @@ type ParseError struct {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // Error renders the position and the message as
-// "offset N: ISA ctl / GS ctl / ST ctl segment N (SEG) element M: message [code]".
+// "offset N: ISA ctl / GS ctl / ST ctl segment N (SEG) element M: message [level code]".
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "offset %d: ", e.Offset)
-	e.writePosition(&b)
+	if p := e.Position(); p != "" {
+		b.WriteString(p)
+		b.WriteString(": ")
+	}
 	b.WriteString(e.Message)
 	if e.Code != "" {
 		fmt.Fprintf(&b, " [%s %s]", e.Level, e.Code)
@@ -92,48 +95,33 @@ func (e *ParseError) Error() string {
 	return b.String()
 }
 
-// Position renders only the location part, without the byte offset.
+// Position renders only the location: control numbers, segment, element.
 func (e *ParseError) Position() string {
-	var b strings.Builder
-	e.writePosition(&b)
-	return strings.TrimSuffix(b.String(), ": ")
-}
-
-func (e *ParseError) writePosition(b *strings.Builder) {
-	ctl := func(label, v string) {
-		if v != "" {
-			fmt.Fprintf(b, "%s %s / ", label, v)
+	var parts []string
+	var ctl []string
+	for _, c := range [][2]string{{"ISA", e.Interchange}, {"GS", e.Group}, {"ST", e.Set}} {
+		if c[1] != "" {
+			ctl = append(ctl, c[0]+" "+c[1])
 		}
 	}
-	ctl("ISA", e.Interchange)
-	ctl("GS", e.Group)
-	ctl("ST", e.Set)
-	s := strings.TrimSuffix(b.String(), " / ")
-	b.Reset()
-	b.WriteString(s)
-	if s != "" {
-		b.WriteByte(' ')
+	if len(ctl) > 0 {
+		parts = append(parts, strings.Join(ctl, " / "))
 	}
 	if e.Segment > 0 {
-		fmt.Fprintf(b, "segment %d ", e.Segment)
+		parts = append(parts, fmt.Sprintf("segment %d", e.Segment))
 	}
 	if e.SegmentID != "" {
-		fmt.Fprintf(b, "(%s) ", e.SegmentID)
+		parts = append(parts, "("+e.SegmentID+")")
 	}
 	if e.Element > 0 {
-		fmt.Fprintf(b, "element %d", e.Element)
+		el := fmt.Sprintf("element %d", e.Element)
 		if e.Component > 0 {
-			fmt.Fprintf(b, "-%d", e.Component)
+			el += fmt.Sprintf("-%d", e.Component)
 		}
 		if e.Repetition > 1 {
-			fmt.Fprintf(b, " repetition %d", e.Repetition)
+			el += fmt.Sprintf(" repetition %d", e.Repetition)
 		}
-		b.WriteByte(' ')
+		parts = append(parts, el)
 	}
-	if b.Len() > 0 {
-		s := strings.TrimSuffix(b.String(), " ")
-		b.Reset()
-		b.WriteString(s)
-		b.WriteString(": ")
-	}
+	return strings.Join(parts, " ")
 }

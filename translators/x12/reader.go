@@ -216,6 +216,7 @@ func (r *Reader) nextISA() (*Segment, error) {
 	r.skipFiller(false)
 	for r.w-r.r < 3 && r.fill() {
 	}
+	r.unwrapTag()
 	if r.r == r.w {
 		if !r.started {
 			return nil, r.fail(0, fmt.Errorf("%w: the input is empty", ErrNotX12))
@@ -285,6 +286,9 @@ func (r *Reader) nextSegment() (*Segment, error) {
 		// A new ISA inside an interchange: the IEA is missing. Hand the
 		// ISA out with its own delimiters; the validator reports the gap.
 		if r.w-r.r >= 4 || r.fill() {
+			if r.buf[r.r] == 'I' {
+				r.unwrapTag()
+			}
 			if b := r.buf[r.r:r.w]; len(b) >= 4 && b[0] == 'I' && b[1] == 'S' && b[2] == 'A' && !isAlnum(b[3]) {
 				r.inISA = false
 				return r.nextISA()
@@ -385,4 +389,33 @@ func (r *Reader) split(raw []byte, off int64) {
 	}
 	r.seg.Elements = els
 	r.seg.Offset = off
+}
+
+// unwrapTag joins an "ISA" tag (and the separator after it) that a
+// hard-wrapped file broke with line breaks, such as "IS\nA*", by moving its
+// letters together over the line breaks.
+func (r *Reader) unwrapTag() {
+	for r.w-r.r < 16 && r.fill() {
+	}
+	b := r.buf[r.r:r.w]
+	var at [4]int
+	k := 0
+	for i := 0; i < len(b) && k < 4 && i < 16; i++ {
+		if !isNewline(b[i]) {
+			at[k] = i
+			k++
+		}
+	}
+	if k < 4 || at[3] == 3 || b[at[0]] != 'I' || b[at[1]] != 'S' || b[at[2]] != 'A' || isAlnum(b[at[3]]) {
+		return
+	}
+	end := at[3]
+	for j := 2; j >= 0; j-- {
+		b[end-3+j] = b[at[j]]
+	}
+	r.r += end - 3
+	if !r.warnedLF {
+		r.warnedLF = true
+		r.warn(r.Offset(), "line breaks inside segments (a hard-wrapped file?) were ignored")
+	}
 }

@@ -96,9 +96,10 @@ type SetResult struct {
 	Errors      []*ParseError // errors of this set (at most MaxErrorsPerSet)
 	Dropped     int           // errors beyond MaxErrorsPerSet, counted only
 	Warnings    []*ParseError
-	Status      string     // AK501: A, E or R
-	Complete    bool       // SE seen
-	Raw         []*Segment // the set's segments when Validator.KeepSegments
+	Status      string      // AK501: A, E or R
+	Complete    bool        // SE seen
+	Raw         []*Segment  // the set's segments when Validator.KeepSegments
+	Loops       [][]LoopRef // for each of Raw, the loops it sits in, outermost first
 	Delimiters  Delimiters
 	SenderQual  string
 	SenderID    string
@@ -175,6 +176,7 @@ type state struct {
 	hl        map[string]string // HL01 -> HL03 in the current set
 	hlNext    int
 	controls  map[string]bool // ST02s in the current group
+	instances int             // loop instances numbered so far in the set
 	event     SegmentEvent
 }
 
@@ -182,6 +184,23 @@ type frame struct {
 	entry  *Entry
 	pos    int
 	counts []int
+	inst   int // loop instance number within the set, for Tree
+}
+
+// keep records seg and its loop path in the set (Validator.KeepSegments).
+func (st *state) keep(seg *Segment) {
+	if !st.v.KeepSegments || st.set == nil {
+		return
+	}
+	st.set.Raw = append(st.set.Raw, seg.Clone())
+	var path []LoopRef
+	if len(st.stack) > 1 {
+		path = make([]LoopRef, len(st.stack)-1)
+		for i, f := range st.stack[1:] {
+			path[i] = LoopRef{ID: f.entry.Loop, Instance: f.inst}
+		}
+	}
+	st.set.Loops = append(st.set.Loops, path)
 }
 
 func (st *state) readerWarning(off int64, msg string) {
@@ -201,7 +220,7 @@ func (st *state) position(pe *ParseError) {
 	if st.set != nil {
 		pe.Set = st.set.Control
 		pe.SetID = st.set.ID
-		if pe.Segment == 0 && pe.Level >= LevelSegment {
+		if pe.Segment == 0 && (pe.Level >= LevelSegment || pe.Level == LevelSet && pe.SegmentID != "") {
 			pe.Segment = st.ordinal
 		}
 	}
@@ -268,7 +287,11 @@ func (st *state) errorf(level Level, code string, seg *Segment, elem int, sentin
 }
 
 func (st *state) warnf(level Level, seg *Segment, elem int, format string, args ...any) {
-	pe := &ParseError{Severity: SeverityWarning, Level: level, Element: elem, Err: ErrLeniency, Message: fmt.Sprintf(format, args...)}
+	st.warnErr(ErrLeniency, level, seg, elem, format, args...)
+}
+
+func (st *state) warnErr(sentinel error, level Level, seg *Segment, elem int, format string, args ...any) {
+	pe := &ParseError{Severity: SeverityWarning, Level: level, Element: elem, Err: sentinel, Message: fmt.Sprintf(format, args...)}
 	if seg != nil {
 		pe.Offset = seg.Offset
 		pe.SegmentID = string(seg.Elements[0])
@@ -495,7 +518,7 @@ func (st *state) gs(seg *Segment) {
 		st.errorf(LevelGroup, "2", seg, 8, ErrEnvelope, "GS08 version is empty")
 	} else if st.v.Registry != nil {
 		if _, ok := st.v.Registry.dictionary[prefix6(g.Version)]; !ok {
-			st.warnf(LevelGroup, seg, 8, "no schemas for version %s: its sets are checked at envelope and syntax level only", g.Version)
+			st.warnErr(ErrNoSchema, LevelGroup, seg, 8, "no schemas for version %s: its sets are checked at envelope and syntax level only", g.Version)
 		}
 	}
 	if def != nil {
@@ -603,9 +626,7 @@ func (st *state) st(seg *Segment) {
 	st.hl = nil
 	st.hlNext = 1
 	st.stack = st.stack[:0]
-	if st.v.KeepSegments {
-		s.Raw = append(s.Raw, seg.Clone())
-	}
+	st.instances = 0
 	if len(s.ID) != 3 || !allDigits(s.ID) {
 		st.errorf(LevelSet, "6", seg, 1, ErrEnvelope, "ST01 transaction set identifier %q is not three digits", s.ID)
 	}
@@ -622,9 +643,10 @@ func (st *state) st(seg *Segment) {
 	st.setSchema = schema
 	if schema == nil {
 		if _, known := st.v.Registry.dictionaryFor(g.Version); known {
-			st.warnf(LevelSet, seg, 0, "no schema for %s %s: the set is checked at envelope and syntax level only", s.ID, g.Version)
+			st.warnErr(ErrNoSchema, LevelSet, seg, 0, "no schema for %s %s: the set is checked at envelope and syntax level only", s.ID, g.Version)
 		}
 		st.emitSegment(seg, st.envelopeDef("ST"), 1)
+		st.keep(seg)
 		return
 	}
 	s.HasSchema = true
@@ -635,6 +657,7 @@ func (st *state) st(seg *Segment) {
 	st.stack[0].counts[0] = 1
 	def := schema.root.Body[0].def
 	st.emitSegment(seg, def, 1)
+	st.keep(seg)
 	st.checkElements(seg, def, LevelElement)
 }
 
@@ -653,9 +676,7 @@ func (st *state) se(seg *Segment) {
 	} else {
 		st.emitSegment(seg, st.envelopeDef("SE"), st.ordinal)
 	}
-	if st.v.KeepSegments {
-		s.Raw = append(s.Raw, seg.Clone())
-	}
+	st.keep(seg)
 	if n, err := strconv.Atoi(string(seg.Element(1))); err != nil || n != s.Segments {
 		st.errorf(LevelSet, "4", seg, 1, ErrCountMismatch, "SE01 says %q segments, the set has %d", seg.Element(1), s.Segments)
 	}
@@ -707,15 +728,13 @@ func hasSetWarning(s *SetResult) bool {
 // ---- set body ----
 
 func (st *state) body(seg *Segment) {
-	if st.v.KeepSegments {
-		st.set.Raw = append(st.set.Raw, seg.Clone())
-	}
 	if st.setSchema == nil {
 		var def *SegmentDef
 		if st.v.Registry != nil {
 			def, _ = st.v.Registry.Segment(st.set.Version, string(seg.Elements[0]))
 		}
 		st.emitSegment(seg, def, st.ordinal)
+		st.keep(seg)
 		if !validSegmentID(seg.Elements[0]) {
 			st.errorf(LevelSegment, "1", seg, 0, ErrSegment, "%q is not a segment ID", seg.Elements[0])
 		}
@@ -770,14 +789,11 @@ func (st *state) place(seg *Segment) {
 				if e.Max > 0 && f.counts[i] > e.Max {
 					st.errorf(LevelSegment, "4", seg, 0, ErrSegment, "loop %s occurs more than %d times", e.Loop, e.Max)
 				}
-				counts := make([]int, len(e.Body))
-				counts[0] = 1
-				st.stack = append(st.stack, frame{entry: e, counts: counts})
-				e = e.Body[0]
-				for e.Loop != "" { // a loop that starts with a loop
+				for e.Loop != "" { // (a loop may start with a loop)
 					counts := make([]int, len(e.Body))
 					counts[0] = 1
-					st.stack = append(st.stack, frame{entry: e, counts: counts})
+					st.instances++
+					st.stack = append(st.stack, frame{entry: e, counts: counts, inst: st.instances})
 					e = e.Body[0]
 				}
 			} else if e.Max > 0 && f.counts[i] > e.Max {
@@ -785,6 +801,7 @@ func (st *state) place(seg *Segment) {
 			}
 			st.emitSegment(seg, e.def, st.ordinal)
 			if string(id) != "SE" {
+				st.keep(seg)
 				st.checkElements(seg, e.def, LevelElement)
 				if string(id) == "HL" && st.setSchema.Hierarchy != nil {
 					st.checkHL(seg)
@@ -795,6 +812,7 @@ func (st *state) place(seg *Segment) {
 	}
 	// Not placeable.
 	st.emitSegment(seg, nil, st.ordinal)
+	st.keep(seg)
 	switch {
 	case !validSegmentID(id):
 		st.errorf(LevelSegment, "1", seg, 0, ErrSegment, "%q is not a segment ID", id)
