@@ -15,6 +15,14 @@ Usage:
   edigate ack [--997|--999] [--ta1] FILE         print the 997/999 (and TA1) edigate would send back
   edigate inspect FILE                           print a readable tree of the interchange, errors in place
   edigate schemas                                list the transaction-set schemas built in
+  edigate translate [--partner ID] FILE          X12 in, canonical documents out (JSON lines)
+  edigate translate --to x12 --partner ID FILE   canonical JSON in, X12 for that partner out
+  edigate partner check [--update] [PATH]        load partners and mappings, run each partner's samples
+  edigate schema KIND                            print the JSON Schema of a canonical document kind
+
+Partners are read from $EDIGATE_PARTNERS (default ./partners), mappings from
+$EDIGATE_MAPPINGS (default: the mappings folder beside the partner folder),
+our own interchange id from $EDIGATE_ISA_ID (QUAL:ID, default ZZ:EDIGATE).
 
 A FILE of "-" reads standard input.
 `
@@ -40,6 +48,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runInspect(rest, stdin, stdout, stderr)
 	case "schemas":
 		return runSchemas(stdout)
+	case "translate":
+		return runTranslate(rest, stdin, stdout, stderr)
+	case "partner":
+		return runPartner(rest, stdin, stdout, stderr)
+	case "schema":
+		return runSchema(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,285 @@
+// Package translate ties the X12 engine, the partners and their mappings
+// together: an inbound file becomes canonical documents, a canonical
+// document becomes an X12 interchange for a partner.
+package translate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/edigate/edigate/mappings"
+	"github.com/edigate/edigate/partners"
+	"github.com/edigate/edigate/translators/canonical"
+	"github.com/edigate/edigate/translators/mapping"
+	"github.com/edigate/edigate/translators/x12"
+)
+
+// SetOf maps a canonical kind to its transaction set, and back.
+var SetOf = map[string]string{
+	canonical.KindPurchaseOrder:     "850",
+	canonical.KindPOAcknowledgement: "855",
+	canonical.KindShipNotice:        "856",
+	canonical.KindInvoice:           "810",
+}
+
+// Translator translates files for the partners of a Directory.
+type Translator struct {
+	Registry *x12.Registry
+	Partners *partners.Directory // may be empty
+	Library  *mappings.Library
+	// Us is our own interchange identity ("ZZ:EDIGATE") and GS code.
+	UsQual, UsID, UsGS string
+	Alloc              x12.Allocator
+	Now                func() time.Time
+
+	mu    sync.Mutex
+	specs map[string]*mapping.Spec
+}
+
+// Identity parses "QUAL:ID".
+func Identity(s string) (qual, id string, err error) {
+	q, i, ok := bytes.Cut([]byte(s), []byte(":"))
+	if !ok || len(q) != 2 || len(i) == 0 || len(i) > 15 {
+		return "", "", fmt.Errorf("interchange id %q is not QUALIFIER:ID such as ZZ:EDIGATE", s)
+	}
+	return string(q), string(i), nil
+}
+
+// Spec returns the compiled mapping for a partner (nil: defaults) and a set.
+func (t *Translator) Spec(p *partners.Partner, set, version string) (*mapping.Spec, error) {
+	name := mappings.DefaultName(set, version)
+	if p != nil {
+		if f, ok := p.Mappings[set]; ok {
+			name = f
+		} else if own := p.ID + "/" + set + "-" + baseVersion(version) + ".yaml"; t.Library.Exists(own) {
+			name = own
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if sp, ok := t.specs[name]; ok {
+		return sp, nil
+	}
+	sp, err := t.Library.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if sp.Set != set {
+		return nil, fmt.Errorf("mapping %s is for set %s, not %s", name, sp.Set, set)
+	}
+	if t.specs == nil {
+		t.specs = map[string]*mapping.Spec{}
+	}
+	t.specs[name] = sp
+	return sp, nil
+}
+
+func baseVersion(v string) string {
+	if len(v) > 6 {
+		return v[:6]
+	}
+	return v
+}
+
+// Result is what one inbound file gave.
+type Result struct {
+	Documents []canonical.Document
+	// Acks are the 997/999s the file held: which of our sets the partner
+	// accepted or rejected.
+	Acks []*x12.FunctionalAck
+	// Problems are validation errors and mapping errors, positioned.
+	Problems []error
+	Warnings []*x12.ParseError
+	// Unknown lists interchange senders no partner file knows; their sets
+	// were translated with the default mappings.
+	Unknown []string
+	Sets    int
+}
+
+// Options for Inbound.
+type Options struct {
+	Partner       string // translate as this partner, whoever the sender is
+	File          string // shown in errors
+	CorrelationID string
+}
+
+// Inbound validates and translates every set in r. Invalid sets are not
+// translated; their errors are in the result. Only an I/O error is returned.
+func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
+	res := &Result{}
+	var forced *partners.Partner
+	if opt.Partner != "" {
+		p, ok := t.partner(opt.Partner)
+		if !ok {
+			return nil, fmt.Errorf("%w: no partner %q", partners.ErrUnknownPartner, opt.Partner)
+		}
+		forced = p
+	}
+	unknown := map[string]bool{}
+	v := &x12.Validator{Registry: t.Registry, KeepSegments: true}
+	err := v.Validate(r, x12.Events{
+		Issue: func(e *x12.ParseError) {
+			if e.Severity == x12.SeverityWarning {
+				res.Warnings = append(res.Warnings, e)
+				return
+			}
+			res.Problems = append(res.Problems, positioned{file: opt.File, err: e})
+		},
+		Set: func(s *x12.SetResult) {
+			res.Sets++
+			if !s.Valid() {
+				return
+			}
+			p := forced
+			if p == nil && t.Partners != nil {
+				p, _ = t.Partners.FindSender(s.SenderQual, s.SenderID, s.GroupSender)
+			}
+			if p == nil && forced == nil {
+				key := s.SenderQual + ":" + s.SenderID
+				if !unknown[key] {
+					unknown[key] = true
+					res.Unknown = append(res.Unknown, key)
+				}
+			}
+			partnerID := ""
+			if p != nil {
+				partnerID = p.ID
+			}
+			if s.ID == "997" || s.ID == "999" {
+				fa, err := x12.ParseFunctionalAck(s)
+				if err != nil {
+					res.Problems = append(res.Problems, fmt.Errorf("%s: partner %s: ISA %s / GS %s / ST %s: %w", opt.File, partnerID, s.Interchange, s.Group, s.Control, err))
+					return
+				}
+				res.Acks = append(res.Acks, fa)
+				return
+			}
+			sp, err := t.Spec(p, s.ID, s.Version)
+			if err != nil {
+				res.Problems = append(res.Problems, fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: no mapping for %s %s: %w", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control, s.ID, s.Version, err))
+				return
+			}
+			doc, err := sp.Translate(mapping.Input{Set: s, Partner: partnerID, CorrelationID: opt.CorrelationID, File: opt.File})
+			if err != nil {
+				var es mapping.Errors
+				if errors.As(err, &es) {
+					for _, e := range es {
+						res.Problems = append(res.Problems, e)
+					}
+				} else {
+					res.Problems = append(res.Problems, err)
+				}
+				return
+			}
+			res.Documents = append(res.Documents, doc)
+		},
+	})
+	return res, err
+}
+
+func (t *Translator) partner(id string) (*partners.Partner, bool) {
+	if t.Partners == nil {
+		return nil, false
+	}
+	return t.Partners.ByID(id)
+}
+
+// positioned prefixes a validation error with its file.
+type positioned struct {
+	file string
+	err  *x12.ParseError
+}
+
+func (p positioned) Error() string {
+	e := p.err
+	s := fmt.Sprintf("%s:%d: ", p.file, e.Offset)
+	if pos := e.Position(); pos != "" {
+		s += pos + ": "
+	}
+	s += e.Message
+	if e.Code != "" {
+		s += fmt.Sprintf(" [%s %s]", e.Level, e.Code)
+	}
+	return s
+}
+
+func (p positioned) Unwrap() error { return p.err }
+
+// Outbound writes canonical documents as one X12 interchange to a partner,
+// with the partner's version, delimiters and identities, and checks it with
+// our own validator before returning it.
+func (t *Translator) Outbound(partnerID string, docs ...canonical.Document) ([]byte, error) {
+	p, ok := t.partner(partnerID)
+	if !ok {
+		return nil, fmt.Errorf("%w: no partner %q", partners.ErrUnknownPartner, partnerID)
+	}
+	if len(docs) == 0 {
+		return nil, errors.New("no documents to write")
+	}
+	kind := docs[0].Head().Kind
+	set, ok := SetOf[kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown document kind %q", kind)
+	}
+	sp, err := t.Spec(p, set, p.X12.Version)
+	if err != nil {
+		return nil, err
+	}
+	d, err := p.OutboundDelimiters()
+	if err != nil {
+		return nil, fmt.Errorf("partner %s: %w", p.ID, err)
+	}
+	key := p.ID
+	isa, err := t.Alloc.NextControl(key, "ISA")
+	if err != nil {
+		return nil, err
+	}
+	gs, err := t.Alloc.NextControl(key, "GS")
+	if err != nil {
+		return nil, err
+	}
+	var sets [][][]string
+	for _, doc := range docs {
+		if doc.Head().Kind != kind {
+			return nil, fmt.Errorf("one interchange holds one kind of document: %s and %s", kind, doc.Head().Kind)
+		}
+		st, err := t.Alloc.NextControl(key, "ST")
+		if err != nil {
+			return nil, err
+		}
+		segs, err := sp.Emit(doc, fmt.Sprintf("%04d", st), d.Component)
+		if err != nil {
+			return nil, fmt.Errorf("partner %s: %w", p.ID, err)
+		}
+		sets = append(sets, segs)
+	}
+	pq, pid, _ := p.ISA()
+	now := time.Now
+	if t.Now != nil {
+		now = t.Now
+	}
+	schema, _ := t.Registry.Lookup(set, p.X12.Version)
+	env := x12.Envelope{
+		SenderQual: t.UsQual, SenderID: t.UsID, ReceiverQual: pq, ReceiverID: pid,
+		GSSender: t.UsGS, GSReceiver: p.GSCode(), FunctionalID: schema.Group, Version: p.X12.Version,
+		Control: isa, GroupControl: gs, Test: p.X12.Test, Time: now(), Delimiters: d,
+	}
+	var buf bytes.Buffer
+	if err := x12.WriteInterchange(&buf, env, sets); err != nil {
+		return nil, err
+	}
+	var problems []error
+	(&x12.Validator{Registry: t.Registry}).Validate(bytes.NewReader(buf.Bytes()), x12.Events{Issue: func(e *x12.ParseError) {
+		if e.Severity == x12.SeverityError {
+			problems = append(problems, positioned{file: "outbound " + set + " for " + p.ID, err: e})
+		}
+	}})
+	if len(problems) > 0 {
+		return buf.Bytes(), fmt.Errorf("the %s written for partner %s does not validate: %w", set, p.ID, errors.Join(problems...))
+	}
+	return buf.Bytes(), nil
+}

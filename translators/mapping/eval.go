@@ -1,0 +1,448 @@
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/edigate/edigate/translators/canonical"
+	"github.com/edigate/edigate/translators/x12"
+)
+
+// Input is one validated transaction set to translate. The set must come
+// from a Validator with KeepSegments.
+type Input struct {
+	Set           *x12.SetResult
+	Partner       string
+	CorrelationID string
+	File          string // the input file or message, for errors
+}
+
+// Error is a translation problem at a position in the input.
+type Error struct {
+	Partner     string
+	File        string
+	Offset      int64
+	Interchange string
+	Group       string
+	Set         string
+	SetID       string
+	Segment     int // ordinal within the set (ST is 1)
+	SegmentID   string
+	Field       string // canonical field, as lines[2].quantity
+	Path        string // the mapping path
+	Msg         string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Offset)
+	}
+	if e.Partner != "" {
+		fmt.Fprintf(&b, "partner %s: ", e.Partner)
+	}
+	if e.Interchange != "" {
+		fmt.Fprintf(&b, "ISA %s / GS %s / ST %s ", e.Interchange, e.Group, e.Set)
+	}
+	if e.Segment > 0 {
+		fmt.Fprintf(&b, "segment %d ", e.Segment)
+	}
+	if e.SegmentID != "" {
+		fmt.Fprintf(&b, "(%s) ", e.SegmentID)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, "field %s", e.Field)
+		if e.Path != "" {
+			fmt.Fprintf(&b, " (%s)", e.Path)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found translating one set.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+type evaluator struct {
+	sp   *Spec
+	in   Input
+	comp byte
+	errs Errors
+	hl   *hlIndex
+	root *x12.Node
+}
+
+// Translate maps one set into a canonical document. It returns Errors when
+// a required field is missing or a value cannot be converted; the document
+// is returned as far as it could be built.
+func (sp *Spec) Translate(in Input) (canonical.Document, error) {
+	doc, err := canonical.New(sp.Kind)
+	if err != nil {
+		return nil, err
+	}
+	s := in.Set
+	h := doc.Head()
+	h.Partner = in.Partner
+	h.Direction = canonical.Inbound
+	h.CorrelationID = in.CorrelationID
+	h.Source = canonical.Source{Set: s.ID, Version: s.Version, InterchangeControl: s.Interchange, GroupControl: s.Group, TransactionControl: s.Control}
+	h.ID = DocumentID(in.Partner, sp.Kind, s.Interchange, s.Group, s.Control, s.SenderID)
+	ev := &evaluator{sp: sp, in: in, comp: s.Delimiters.Component, root: x12.Tree(s)}
+	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).Elem(), "")
+	if len(ev.errs) > 0 {
+		return doc, ev.errs
+	}
+	return doc, nil
+}
+
+// DocumentID derives a stable document id from where the document came
+// from, so that translating the same set again gives the same id.
+func DocumentID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x1f")))
+	return "doc_" + hex.EncodeToString(sum[:10])
+}
+
+func (ev *evaluator) fail(n *x12.Node, seg *x12.Segment, ord int, fieldPath string, f *field, format string, args ...any) {
+	s := ev.in.Set
+	e := &Error{Partner: ev.in.Partner, File: ev.in.File, Offset: s.Offset, Interchange: s.Interchange, Group: s.Group, Set: s.Control, SetID: s.ID, Field: fieldPath, Msg: fmt.Sprintf(format, args...)}
+	if f != nil && f.path != nil {
+		e.Path = f.path.Raw
+	}
+	if seg == nil && n != nil && len(n.Segments) > 0 {
+		seg, ord = n.Segments[0], n.Ordinals[0]
+	}
+	if seg != nil {
+		e.Offset, e.Segment, e.SegmentID = seg.Offset, ord, string(seg.ID())
+	}
+	ev.errs = append(ev.errs, e)
+}
+
+func condOK(seg *x12.Segment, conds []Cond) bool {
+	for _, c := range conds {
+		v := string(seg.Element(c.Elem))
+		if !contains(c.Values, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// children returns the loop instances directly under n that match st.
+func children(n *x12.Node, st Step) []*x12.Node {
+	var out []*x12.Node
+	for _, c := range n.Children {
+		if c.LoopID == st.Loop && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// follow walks loop steps, taking the first match at each.
+func follow(n *x12.Node, steps []Step) *x12.Node {
+	for _, st := range steps {
+		m := children(n, st)
+		if len(m) == 0 {
+			return nil
+		}
+		n = m[0]
+	}
+	return n
+}
+
+// resolve finds a path's value under n.
+func (ev *evaluator) resolve(p *Path, n *x12.Node) (val string, seg *x12.Segment, ord int, found bool) {
+	n = follow(n, p.Loops)
+	if n == nil {
+		return "", nil, 0, false
+	}
+	for i, s := range n.Segments {
+		if string(s.ID()) != p.Seg || !condOK(s, p.Cond) {
+			continue
+		}
+		if p.Qual != "" {
+			def, _ := ev.sp.schema.Def(p.Seg)
+			for _, q := range qualifierPositions(def) {
+				if string(s.Element(q)) == p.Qual {
+					return string(s.Element(q + 1)), s, n.Ordinals[i], true
+				}
+			}
+			continue
+		}
+		el := s.Element(p.Elem)
+		if p.Comp > 0 {
+			parts := strings.Split(string(el), string(ev.comp))
+			if p.Comp > len(parts) {
+				return "", s, n.Ordinals[i], true
+			}
+			return parts[p.Comp-1], s, n.Ordinals[i], true
+		}
+		return string(el), s, n.Ordinals[i], true
+	}
+	return "", nil, 0, false
+}
+
+func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, prefix string) {
+	for _, f := range g.fields {
+		fv := v.FieldByIndex(f.index)
+		name := prefix + f.name
+		switch {
+		case f.grp != nil && fv.Kind() == reflect.Slice:
+			ev.list(f, n, fv, name)
+		case f.grp != nil:
+			scope := n
+			if f.grp.scope != nil {
+				if scope = follow(n, f.grp.scope); scope == nil {
+					continue
+				}
+			}
+			st := fv.Type()
+			if st.Kind() == reflect.Pointer {
+				st = st.Elem()
+			}
+			obj := reflect.New(st)
+			ev.group(f.grp, scope, obj.Elem(), name+".")
+			if obj.Elem().IsZero() {
+				continue
+			}
+			if fv.Kind() == reflect.Pointer {
+				fv.Set(obj)
+			} else {
+				fv.Set(obj.Elem())
+			}
+		case fv.Kind() == reflect.Slice:
+			var vals []string
+			for _, p := range f.paths {
+				if val, _, _, _ := ev.resolve(p, n); strings.TrimSpace(val) != "" {
+					vals = append(vals, strings.TrimSpace(val))
+				}
+			}
+			if len(vals) > 0 {
+				fv.Set(reflect.ValueOf(vals))
+			}
+		default:
+			ev.scalar(f, n, fv, name)
+		}
+	}
+}
+
+func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value, name string) {
+	var nodes []*x12.Node
+	switch {
+	case f.grp.each != nil:
+		parent := follow(n, f.grp.each[:len(f.grp.each)-1])
+		if parent != nil {
+			nodes = children(parent, f.grp.each[len(f.grp.each)-1])
+		}
+	case f.grp.hl != nil:
+		if ev.hl == nil {
+			ev.hl = buildHL(ev.root)
+		}
+		nodes = ev.hl.nearest(n, f.grp.hl)
+		if len(nodes) == 0 && f.grp.orSelf {
+			nodes = []*x12.Node{n}
+		}
+	}
+	out := reflect.MakeSlice(fv.Type(), 0, len(nodes))
+	for i, c := range nodes {
+		elem := reflect.New(fv.Type().Elem()).Elem()
+		prefix := fmt.Sprintf("%s[%d].", name, i+1)
+		ev.group(f.grp, c, elem, prefix)
+		ev.lineRules(elem, c, prefix)
+		out = reflect.Append(out, elem)
+	}
+	fv.Set(out)
+}
+
+// lineRules applies the item cross-reference and unit conversions to one
+// list element that has such fields.
+func (ev *evaluator) lineRules(elem reflect.Value, n *x12.Node, prefix string) {
+	fields := jsonFieldValues(elem)
+	if x := ev.sp.xref; x != nil {
+		theirs, okT := fields[x.partner]
+		ours, okO := fields[x.ours]
+		if okT && okO && theirs.String() != "" && ours.String() == "" {
+			if mapped, ok := x.toOurs[theirs.String()]; ok {
+				ours.SetString(mapped)
+			} else if x.required {
+				ev.fail(n, nil, 0, prefix+x.partner, nil, "partner item %q is not in the item cross-reference %s", theirs.String(), x.file)
+			}
+		}
+	}
+	uom, ok := fields["uom"]
+	if !ok {
+		return
+	}
+	for _, u := range ev.sp.uom {
+		if uom.String() != u.from {
+			continue
+		}
+		for name, fv := range fields {
+			if fv.String() == "" || !decimalFields[name] {
+				continue
+			}
+			divide := strings.Contains(name, "price")
+			out, err := scaleDecimal(fv.String(), u.factor, divide)
+			if err != nil {
+				ev.fail(n, nil, 0, prefix+name, nil, "converting %s to %s: %v", u.from, u.to, err)
+				continue
+			}
+			fv.SetString(out)
+		}
+		uom.SetString(u.to)
+		break
+	}
+}
+
+// jsonFieldValues maps the JSON names of a struct's string fields to them.
+func jsonFieldValues(v reflect.Value) map[string]reflect.Value {
+	out := map[string]reflect.Value{}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if v.Field(i).Kind() == reflect.String {
+			out[name] = v.Field(i)
+		}
+	}
+	return out
+}
+
+func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, name string) {
+	var raw string
+	var seg *x12.Segment
+	var ord int
+	if f.path != nil {
+		raw, seg, ord, _ = ev.resolve(f.path, n)
+		raw = strings.TrimSpace(raw)
+	}
+	val, err := f.toCanonical(raw)
+	if err != nil {
+		ev.fail(n, seg, ord, name, f, "%v", err)
+		return
+	}
+	if val == "" && f.required {
+		where := "is missing"
+		if f.path != nil {
+			where = fmt.Sprintf("is missing: no value at %s", f.path.Raw)
+		}
+		ev.fail(n, seg, ord, name, f, "required field %s", where)
+		return
+	}
+	fv.SetString(val)
+}
+
+// toCanonical converts an X12 value into the canonical form of the field.
+func (f *field) toCanonical(raw string) (string, error) {
+	if f.cnst != "" {
+		return f.cnst, nil
+	}
+	if raw == "" {
+		return f.dflt, nil
+	}
+	if f.codes != nil {
+		if v, ok := f.codes.toCanon[raw]; ok {
+			return v, nil
+		}
+		if f.codes.fallback != "" {
+			return f.codes.fallback, nil
+		}
+		return raw, nil
+	}
+	switch {
+	case f.date != "" || f.def != nil && f.def.Type == "DT":
+		return x12DateToISO(raw, f.date)
+	case f.decimals > 0:
+		return impliedToDecimal(raw, f.decimals)
+	case f.decimal:
+		return normDecimal(raw)
+	}
+	return raw, nil
+}
+
+func x12DateToISO(raw, format string) (string, error) {
+	switch {
+	case len(raw) == 8 && digitsOnly(raw) && format != "YYMMDD":
+		return raw[:4] + "-" + raw[4:6] + "-" + raw[6:], nil
+	case len(raw) == 6 && digitsOnly(raw) && format != "CCYYMMDD":
+		century := "20"
+		if raw[:2] >= "50" {
+			century = "19"
+		}
+		return century + raw[:2] + "-" + raw[2:4] + "-" + raw[4:], nil
+	}
+	want := format
+	if want == "" {
+		want = "CCYYMMDD or YYMMDD"
+	}
+	return "", fmt.Errorf("%q is not a date (%s)", raw, want)
+}
+
+// hlIndex links HL loop instances by HL01/HL02.
+type hlIndex struct {
+	kids  map[*x12.Node][]*x12.Node // hierarchy children, in document order
+	tops  []*x12.Node
+	level map[*x12.Node]string
+}
+
+func buildHL(root *x12.Node) *hlIndex {
+	ix := &hlIndex{kids: map[*x12.Node][]*x12.Node{}, level: map[*x12.Node]string{}}
+	byID := map[string]*x12.Node{}
+	var all []*x12.Node
+	var walk func(n *x12.Node)
+	walk = func(n *x12.Node) {
+		for _, c := range n.Children {
+			if c.LoopID == "HL" && len(c.Segments) > 0 {
+				all = append(all, c)
+			}
+			walk(c)
+		}
+	}
+	walk(root)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Ordinals[0] < all[j].Ordinals[0] })
+	for _, n := range all {
+		hl := n.Segments[0]
+		byID[string(hl.Element(1))] = n
+		ix.level[n] = string(hl.Element(3))
+		if p, ok := byID[string(hl.Element(2))]; ok && len(hl.Element(2)) > 0 {
+			ix.kids[p] = append(ix.kids[p], n)
+		} else {
+			ix.tops = append(ix.tops, n)
+		}
+	}
+	return ix
+}
+
+// nearest returns the HL instances of the given levels below scope (the
+// root or an HL instance), without descending into a match.
+func (ix *hlIndex) nearest(scope *x12.Node, levels []string) []*x12.Node {
+	start := ix.tops
+	if scope.LoopID == "HL" {
+		start = ix.kids[scope]
+	}
+	var out []*x12.Node
+	var walk func(ns []*x12.Node)
+	walk = func(ns []*x12.Node) {
+		for _, n := range ns {
+			if contains(levels, ix.level[n]) {
+				out = append(out, n)
+				continue
+			}
+			walk(ix.kids[n])
+		}
+	}
+	walk(start)
+	return out
+}
