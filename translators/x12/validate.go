@@ -273,7 +273,12 @@ func appendCode(codes []string, c string) []string {
 }
 
 func (st *state) errorf(level Level, code string, seg *Segment, elem int, sentinel error, format string, args ...any) *ParseError {
-	pe := &ParseError{Level: level, Code: code, Element: elem, Err: sentinel, Message: fmt.Sprintf(format, args...)}
+	return st.report(&ParseError{Level: level, Code: code, Element: elem, Err: sentinel, Message: fmt.Sprintf(format, args...)}, seg)
+}
+
+// report positions pe at seg (and its element) and emits it.
+func (st *state) report(pe *ParseError, seg *Segment) *ParseError {
+	elem := pe.Element
 	if seg != nil {
 		pe.Offset = seg.Offset
 		pe.SegmentID = string(seg.Elements[0])
@@ -482,8 +487,9 @@ func (st *state) closeInterchange(off int64, complete bool) {
 		st.closeGroup(nil, false)
 	}
 	if !complete {
-		st.errorf(LevelInterchange, "023", nil, 0, ErrTruncated, "interchange %s has no IEA trailer", st.ix.Control)
-		st.ix.Errors[len(st.ix.Errors)-1].Offset = off
+		pe := &ParseError{Level: LevelInterchange, Code: "023", Err: ErrTruncated, Offset: off, Message: fmt.Sprintf("interchange %s has no IEA trailer", st.ix.Control)}
+		st.position(pe)
+		st.emit(pe)
 	}
 	if st.ev.Interchange != nil {
 		st.ev.Interchange(st.ix)
@@ -690,9 +696,12 @@ func (st *state) se(seg *Segment) {
 func (st *state) closeSet(seg *Segment, complete bool) {
 	s := st.set
 	if !complete {
-		pe := st.errorf(LevelSet, "2", seg, 0, ErrTruncated, "transaction set %s %s has no SE trailer", s.ID, s.Control)
-		pe.Segment = 0
-		pe.SegmentID = ""
+		pe := &ParseError{Level: LevelSet, Code: "2", Err: ErrTruncated, Message: fmt.Sprintf("transaction set %s %s has no SE trailer", s.ID, s.Control)}
+		if seg != nil {
+			pe.Offset = seg.Offset
+		}
+		st.position(pe)
+		st.emit(pe)
 	}
 	switch {
 	case len(s.Errors) > 0 || s.Dropped > 0:
@@ -837,11 +846,11 @@ func (st *state) missing(at *Segment, f *frame, end int) {
 			if e.Loop != "" {
 				what = "loop " + e.Loop + " (segment " + e.trigger() + ")"
 			}
-			pe := st.errorf(LevelSegment, "3", at, 0, ErrSegment, "mandatory %s is missing before %s", what, at.Elements[0])
+			pe := &ParseError{Level: LevelSegment, Code: "3", Err: ErrSegment, LoopID: f.entry.Loop, Message: fmt.Sprintf("mandatory %s is missing before %s", what, at.Elements[0])}
+			pe.Offset = at.Offset
 			pe.SegmentID = e.trigger()
-			if f.entry.Loop != "" {
-				pe.LoopID = f.entry.Loop
-			}
+			st.position(pe)
+			st.emit(pe)
 		}
 	}
 }
@@ -955,8 +964,7 @@ func (st *state) checkOne(level Level, seg *Segment, pos, rep int, ed *ElementDe
 			return
 		}
 		if code, msg := checkValue(ed, v); code != "" {
-			pe := st.elemErr(level, code, seg, pos, 0, rep, ed, "element %s%02d (%s) %s", seg.Elements[0], pos, ed.Name, msg)
-			pe.Value = string(v)
+			st.elemErrValue(level, code, seg, pos, 0, rep, ed, string(v), "element %s%02d (%s) %s", seg.Elements[0], pos, ed.Name, msg)
 		}
 		return
 	}
@@ -977,19 +985,22 @@ func (st *state) checkOne(level Level, seg *Segment, pos, rep int, ed *ElementDe
 			continue
 		}
 		if code, msg := checkValue(cd, cv); code != "" {
-			pe := st.elemErr(level, code, seg, pos, c+1, rep, cd, "component %s%02d-%d (%s) %s", seg.Elements[0], pos, c+1, cd.Name, msg)
-			pe.Value = string(cv)
+			st.elemErrValue(level, code, seg, pos, c+1, rep, cd, string(cv), "component %s%02d-%d (%s) %s", seg.Elements[0], pos, c+1, cd.Name, msg)
 		}
 	}
 }
 
 func (st *state) elemErr(level Level, code string, seg *Segment, pos, comp, rep int, ed *ElementDef, format string, args ...any) *ParseError {
-	pe := st.errorf(level, code, seg, pos, ErrElement, format, args...)
-	pe.Component, pe.Repetition = comp, rep
+	return st.elemErrValue(level, code, seg, pos, comp, rep, ed, "", format, args...)
+}
+
+// elemErrValue reports an element error carrying a copy of the bad value.
+func (st *state) elemErrValue(level Level, code string, seg *Segment, pos, comp, rep int, ed *ElementDef, value, format string, args ...any) *ParseError {
+	pe := &ParseError{Level: level, Code: code, Element: pos, Component: comp, Repetition: rep, Value: value, Err: ErrElement, Message: fmt.Sprintf(format, args...)}
 	if ed != nil {
 		pe.ElementRef = ed.Ref
 	}
-	return pe
+	return st.report(pe, seg)
 }
 
 func (st *state) checkSyntax(level Level, seg *Segment, r syntaxRule) {
