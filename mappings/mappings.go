@@ -76,11 +76,16 @@ func (l *Library) Exists(name string) bool {
 // Load compiles the mapping file name with the chain of files it extends.
 func (l *Library) Load(name string) (*mapping.Spec, error) {
 	var chain []mapping.Source
+	var order []string
 	seen := map[string]bool{}
 	for name != "" {
 		if seen[name] {
-			return nil, fmt.Errorf("mapping %s extends itself (through %d files)", name, len(seen))
+			last := chain[0]
+			line, col := extendsPosition(last.Data)
+			return nil, &mapping.SpecError{File: last.Name, Line: line, Col: col,
+				Msg: fmt.Sprintf("extends %s, which leads back to it: %s -> %s", name, strings.Join(order, " -> "), name)}
 		}
+		order = append(order, name)
 		seen[name] = true
 		data, shown, err := l.read(name)
 		if err != nil {
@@ -130,4 +135,19 @@ func Defaults() []string {
 func Source(name string) ([]byte, bool) {
 	b, err := defaults.ReadFile(name)
 	return bytes.Clone(b), err == nil
+}
+
+// extendsPosition finds the line and column of a file's extends value.
+func extendsPosition(data []byte) (int, int) {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 1, 1
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "extends" {
+			return m.Content[i+1].Line, m.Content[i+1].Column
+		}
+	}
+	return 1, 1
 }

@@ -105,7 +105,7 @@ const (
 type POAcknowledgement struct {
 	Header
 	PONumber string    `json:"po_number"`
-	AckDate  string    `json:"ack_date"`
+	AckDate  string    `json:"ack_date,omitempty"`
 	AckType  string    `json:"ack_type"`
 	PODate   string    `json:"po_date,omitempty"`
 	Seller   *Party    `json:"seller,omitempty"`
@@ -123,6 +123,7 @@ type AckLine struct {
 	Status          string `json:"status"`
 	StatusCode      string `json:"status_code,omitempty"`
 	AckQuantity     string `json:"ack_quantity,omitempty"`
+	AckUOM          string `json:"ack_uom,omitempty"`
 	AckUnitPrice    string `json:"ack_unit_price,omitempty"`
 	ScheduledDate   string `json:"scheduled_date,omitempty"`
 }

@@ -94,7 +94,14 @@ func scaleDecimal(s, factor string, divide bool) (string, error) {
 	} else {
 		r.Mul(r, f)
 	}
-	for prec := 0; prec <= 6; prec++ {
+	start := 0
+	if !divide {
+		// Keep the precision the value was given with (41.40, not 41.4).
+		if _, frac, ok := strings.Cut(s, "."); ok {
+			start = len(frac)
+		}
+	}
+	for prec := start; prec <= 6; prec++ {
 		out := r.FloatString(prec)
 		if back, _ := new(big.Rat).SetString(out); back.Cmp(r) == 0 {
 			return out, nil

@@ -141,7 +141,9 @@ func (em *emitter) group(g *group, n *outNode, v reflect.Value, prefix string) {
 					parent = em.loop(parent, st, false)
 				}
 				child := em.loop(parent, f.grp.each[len(f.grp.each)-1], true)
-				elem := fv.Index(i)
+				// Work on a copy: the caller's document stays as it was.
+				elem := reflect.New(fv.Type().Elem()).Elem()
+				elem.Set(fv.Index(i))
 				p := fmt.Sprintf("%s[%d].", name, i+1)
 				em.lineRules(elem, p)
 				em.group(f.grp, child, elem, p)
@@ -189,6 +191,9 @@ func (em *emitter) group(g *group, n *outNode, v reflect.Value, prefix string) {
 				em.fail(name, "%v", err)
 				continue
 			}
+			if x == "" {
+				continue
+			}
 			em.set(f.path, n, x, name)
 		}
 	}
@@ -212,7 +217,41 @@ func (em *emitter) lineRules(elem reflect.Value, prefix string) {
 			}
 		}
 	}
-	_ = fields
+	// A unit conversion inbound (CS of 12 -> EA) is reversed outbound when
+	// the quantity is a whole number of the partner's unit.
+	uom, ok := fields["uom"]
+	if !ok {
+		return
+	}
+	for _, u := range em.sp.uom {
+		if uom.String() != u.to {
+			continue
+		}
+		converted := map[string]string{}
+		whole := true
+		for name, fv := range fields {
+			if fv.String() == "" || !decimalFields[name] {
+				continue
+			}
+			isPrice := strings.Contains(name, "price")
+			out, err := scaleDecimal(fv.String(), u.factor, !isPrice)
+			if err != nil {
+				em.fail(prefix+name, "converting %s to %s: %v", u.to, u.from, err)
+				return
+			}
+			if !isPrice && strings.Contains(out, ".") {
+				whole = false
+			}
+			converted[name] = out
+		}
+		if whole {
+			for name, v := range converted {
+				fields[name].SetString(v)
+			}
+			uom.SetString(u.from)
+		}
+		return
+	}
 }
 
 // toX12 converts a canonical value into the X12 form of the field.
@@ -220,6 +259,11 @@ func (f *field) toX12(v string) (string, error) {
 	if f.codes != nil {
 		if c, ok := f.codes.toX12[v]; ok {
 			return c, nil
+		}
+		if v == f.codes.fallback {
+			// "unknown" or "other" stands for codes we could not name:
+			// there is nothing to write back.
+			return "", nil
 		}
 		return v, nil
 	}
@@ -283,6 +327,28 @@ func (em *emitter) set(p *Path, n *outNode, v, field string) {
 		if s.id == p.Seg && outCondOK(s, p.Cond) {
 			seg = s
 			break
+		}
+	}
+	if seg == nil && len(p.Cond) > 0 {
+		// A segment of that ID whose condition elements are still empty
+		// (a loop's trigger written by another field) takes the condition.
+		for _, s := range n.segs {
+			if s.id != p.Seg {
+				continue
+			}
+			free := true
+			for _, c := range p.Cond {
+				if s.get(c.Elem) != "" {
+					free = false
+				}
+			}
+			if free {
+				seg = s
+				for _, c := range p.Cond {
+					seg.set(c.Elem, 0, c.Values[0])
+				}
+				break
+			}
 		}
 	}
 	if seg == nil {

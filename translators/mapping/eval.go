@@ -324,7 +324,15 @@ func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, name string
 	var raw string
 	var seg *x12.Segment
 	var ord int
-	if f.path != nil {
+	switch {
+	case len(f.paths) > 1:
+		for _, p := range f.paths { // the first path that has a value
+			if raw, seg, ord, _ = ev.resolve(p, n); strings.TrimSpace(raw) != "" {
+				break
+			}
+		}
+		raw = strings.TrimSpace(raw)
+	case f.path != nil:
 		raw, seg, ord, _ = ev.resolve(f.path, n)
 		raw = strings.TrimSpace(raw)
 	}

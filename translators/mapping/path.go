@@ -13,7 +13,7 @@ import (
 //	N1[N101=ST|BT]/N102    in the first N1 loop whose N101 is ST or BT, element N102
 //	PID/PID05              in the first PID loop, element PID05
 //	PO1(VP)                in PO1, the value that follows the qualifier VP
-//	C04001-2               component 2 of composite element C040-01 (SEGNN-C)
+//	REF04-2                component 2 of the composite element REF04 (SEGNN-C)
 //
 // Every step but the last selects a loop; the last addresses an element.
 type Path struct {

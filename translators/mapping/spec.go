@@ -165,9 +165,17 @@ func yamlError(name string, err error) error {
 		}
 		if n, e := strconv.Atoi(rest[:j]); e == nil {
 			line = n
+			// The parser (unlike the scanner) counts lines from 0.
+			if strings.Contains(msg, "did not find expected") || strings.Contains(msg, "while parsing") {
+				line++
+			}
 		}
 	}
-	return &SpecError{File: name, Line: line, Col: 1, Msg: "bad YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "line ") && i > 0 {
+		msg = fmt.Sprintf("line %d: %s", line, msg[i+2:])
+	}
+	return &SpecError{File: name, Line: line, Col: 1, Msg: "bad YAML: " + msg}
 }
 
 func mark(n *yaml.Node, file, dir string, files, dirs map[*yaml.Node]string) {
@@ -330,7 +338,7 @@ func (c *compiler) compile(root *yaml.Node) error {
 			sp.codes[t[0].Value] = ct
 		}
 	}
-	sp.doc, err = c.group(get["document"], sp.docType, schema.Structure(), true)
+	sp.doc, err = c.group(get["document"], sp.docType, schema.Structure(), "document", true, false)
 	if err != nil {
 		return err
 	}
@@ -432,7 +440,7 @@ func fieldNames(m map[string]reflect.StructField) string {
 }
 
 // group compiles a group: the document, an object or an array element.
-func (c *compiler) group(n *yaml.Node, t reflect.Type, entry *x12.Entry, isDoc bool) (*group, error) {
+func (c *compiler) group(n *yaml.Node, t reflect.Type, entry *x12.Entry, name string, isDoc, list bool) (*group, error) {
 	g := &group{entry: entry, at: c.at(n)}
 	fieldsNode := n
 	if !isDoc {
@@ -485,6 +493,12 @@ func (c *compiler) group(n *yaml.Node, t reflect.Type, entry *x12.Entry, isDoc b
 		}
 		if fieldsNode == nil {
 			return nil, c.errf(n, "a group needs fields")
+		}
+		if list && g.each == nil && g.hl == nil {
+			return nil, c.errf(n, "field %q is a list: say which loop gives its elements with each (or hl)", name)
+		}
+		if !list && (g.each != nil || g.hl != nil) {
+			return nil, c.errf(n, "field %q holds one %s: use scope, not each or hl", name, t.Name())
 		}
 	}
 	known := jsonFields(t)
@@ -643,8 +657,9 @@ func stepNames(st []Step) []string {
 	return out
 }
 
-// qualifierPositions lists the positions of elements that qualify the
-// element after them: an ID element followed by an AN element (PO106/PO107).
+// qualifierPositions lists the positions of product/service ID qualifiers
+// (element 235) that the element after them completes: PO106/PO107,
+// LIN02/LIN03, IT106/IT107 and so on.
 func qualifierPositions(def *x12.SegmentDef) []int {
 	if def == nil {
 		return nil
@@ -653,15 +668,6 @@ func qualifierPositions(def *x12.SegmentDef) []int {
 	for i := 0; i+1 < len(def.Elements); i++ {
 		a, b := def.Elements[i], def.Elements[i+1]
 		if a.Type == "ID" && b.Type == "AN" && len(a.Components) == 0 && len(b.Components) == 0 && a.Ref == "235" {
-			out = append(out, i+1)
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	for i := 0; i+1 < len(def.Elements); i++ {
-		a, b := def.Elements[i], def.Elements[i+1]
-		if a.Type == "ID" && b.Type == "AN" && len(a.Components) == 0 && len(b.Components) == 0 {
 			out = append(out, i+1)
 		}
 	}
@@ -688,22 +694,16 @@ func (c *compiler) field(k, v *yaml.Node, sf reflect.StructField, g *group) (*fi
 		if st.Kind() == reflect.Pointer {
 			st = st.Elem()
 		}
-		grp, err := c.group(v, st, g.entry, false)
+		grp, err := c.group(v, st, g.entry, k.Value, false, false)
 		if err != nil {
 			return nil, err
-		}
-		if grp.each != nil || grp.hl != nil {
-			return nil, c.errf(v, "field %q holds one %s: use scope, not each or hl", k.Value, st.Name())
 		}
 		f.grp = grp
 		return f, nil
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
-		grp, err := c.group(v, t.Elem(), g.entry, false)
+		grp, err := c.group(v, t.Elem(), g.entry, k.Value, false, true)
 		if err != nil {
 			return nil, err
-		}
-		if grp.each == nil && grp.hl == nil {
-			return nil, c.errf(v, "field %q is a list: say which loop gives its elements with each (or hl)", k.Value)
 		}
 		f.grp = grp
 		return f, nil
@@ -724,6 +724,7 @@ func (c *compiler) field(k, v *yaml.Node, sf reflect.StructField, g *group) (*fi
 			return nil, err
 		}
 		f.path, f.def = p, def
+		f.impliedFromSchema()
 		return f, nil
 	}
 	kv, err := c.pairs(v, "field "+k.Value, leafKeys...)
@@ -742,19 +743,21 @@ func (c *compiler) field(k, v *yaml.Node, sf reflect.StructField, g *group) (*fi
 				return nil, err
 			}
 		case "paths":
-			if t.Kind() != reflect.Slice {
-				return nil, c.errf(val, "paths is for list fields; %q holds one value: use path", k.Value)
-			}
+			// For a list field, one value per path; for a single value,
+			// the first path that has one (outbound writes the first).
 			list, err := c.stringList(val, "paths")
 			if err != nil {
 				return nil, err
 			}
-			for _, s := range list {
-				pp, _, err := c.path(val, s, g.entry)
+			for i, s := range list {
+				pp, def, err := c.path(val, s, g.entry)
 				if err != nil {
 					return nil, err
 				}
 				f.paths = append(f.paths, pp)
+				if i == 0 && t.Kind() != reflect.Slice {
+					f.path, f.def = pp, def
+				}
 			}
 		case "date":
 			s, _ := c.scalar(val, "date")
@@ -800,10 +803,16 @@ func (c *compiler) field(k, v *yaml.Node, sf reflect.StructField, g *group) (*fi
 	if f.path == nil && f.paths == nil && f.cnst == "" && f.dflt == "" {
 		return nil, c.errf(v, "field %q needs a path (or a const or default)", k.Value)
 	}
-	if f.def != nil && f.decimals < 0 && f.def.Type != "" && f.def.Type[0] == 'N' && f.def.Type != "N0" && f.def.Type != "N" {
+	f.impliedFromSchema()
+	return f, nil
+}
+
+// impliedFromSchema takes the implied decimals of Nn elements (TDS01 is N2)
+// from the schema, unless the mapping says otherwise.
+func (f *field) impliedFromSchema() {
+	if f.def != nil && f.decimals < 0 && len(f.def.Type) == 2 && f.def.Type[0] == 'N' && f.def.Type != "N0" {
 		f.decimals = int(f.def.Type[1] - '0')
 	}
-	return f, nil
 }
 
 func (c *compiler) outbound(n *yaml.Node) error {

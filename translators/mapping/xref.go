@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -65,17 +64,17 @@ func (c *compiler) itemXref(n *yaml.Node) (*xref, error) {
 		}
 		line++
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", x.file, err)
+			return nil, c.errf(fileNode, "item cross-reference %s: %v", x.file, err)
 		}
 		if line == 1 && len(rec) >= 2 && strings.EqualFold(strings.TrimSpace(rec[0]), "partner_item") {
 			continue
 		}
 		if len(rec) < 2 || strings.TrimSpace(rec[0]) == "" || strings.TrimSpace(rec[1]) == "" {
-			return nil, fmt.Errorf("%s:%d: want partner_item,our_item", x.file, line)
+			return nil, c.errf(fileNode, "item cross-reference %s line %d: want partner_item,our_item", x.file, line)
 		}
 		theirs, ours := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
 		if prev, dup := x.toOurs[theirs]; dup && prev != ours {
-			return nil, fmt.Errorf("%s:%d: partner item %q maps to both %q and %q", x.file, line, theirs, prev, ours)
+			return nil, c.errf(fileNode, "item cross-reference %s line %d: partner item %q maps to both %q and %q", x.file, line, theirs, prev, ours)
 		}
 		x.toOurs[theirs] = ours
 		if _, dup := x.toTheirs[ours]; !dup {
