@@ -94,12 +94,10 @@ func scaleDecimal(s, factor string, divide bool) (string, error) {
 	} else {
 		r.Mul(r, f)
 	}
+	// Keep at least the precision the value was given with (41.40, 7.20).
 	start := 0
-	if !divide {
-		// Keep the precision the value was given with (41.40, not 41.4).
-		if _, frac, ok := strings.Cut(s, "."); ok {
-			start = len(frac)
-		}
+	if _, frac, ok := strings.Cut(s, "."); ok {
+		start = len(frac)
 	}
 	for prec := start; prec <= 6; prec++ {
 		out := r.FloatString(prec)

@@ -248,7 +248,11 @@ func (em *emitter) lineRules(elem reflect.Value, prefix string) {
 			for name, v := range converted {
 				fields[name].SetString(v)
 			}
-			uom.SetString(u.from)
+			for name, fv := range fields {
+				if strings.HasSuffix(name, "uom") && fv.String() == u.to {
+					fv.SetString(u.from)
+				}
+			}
 		}
 		return
 	}

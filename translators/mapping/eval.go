@@ -151,16 +151,33 @@ func children(n *x12.Node, st Step) []*x12.Node {
 	return out
 }
 
-// follow walks loop steps, taking the first match at each.
+// follow walks loop steps, taking the first match at each. Where a
+// condition lists several values (N1[N101=SE|RI|SU]), they are tried in the
+// order listed: SE is preferred to RI wherever each stands in the file.
 func follow(n *x12.Node, steps []Step) *x12.Node {
 	for _, st := range steps {
 		m := children(n, st)
 		if len(m) == 0 {
 			return nil
 		}
-		n = m[0]
+		n = preferred(m, st.Cond)
 	}
 	return n
+}
+
+func preferred(m []*x12.Node, conds []Cond) *x12.Node {
+	if len(m) == 1 || len(conds) == 0 || len(conds[0].Values) < 2 {
+		return m[0]
+	}
+	c := conds[0]
+	for _, v := range c.Values {
+		for _, n := range m {
+			if string(n.Segments[0].Element(c.Elem)) == v {
+				return n
+			}
+		}
+	}
+	return m[0]
 }
 
 // resolve finds a path's value under n.
@@ -302,7 +319,12 @@ func (ev *evaluator) lineRules(elem reflect.Value, n *x12.Node, prefix string) {
 			}
 			fv.SetString(out)
 		}
-		uom.SetString(u.to)
+		// Every unit field in the partner's unit follows (uom, ack_uom).
+		for name, fv := range fields {
+			if strings.HasSuffix(name, "uom") && fv.String() == u.from {
+				fv.SetString(u.to)
+			}
+		}
 		break
 	}
 }

@@ -65,6 +65,8 @@ type Reader struct {
 	err    error // sticky error returned by Next
 
 	delims      Delimiters
+	class       [256]uint8 // byte classes of the fast path
+	fast        bool       // single-byte terminator: the fast path applies
 	header      isaHeader
 	inISA       bool
 	started     bool
@@ -253,6 +255,7 @@ func (r *Reader) nextISA() (*Segment, error) {
 	r.inISA = true
 	r.header = h
 	r.delims = h.delims
+	r.setClasses()
 	r.warnedLF, r.warnedSpace = false, false
 	for _, w := range h.warnings {
 		r.warn(off, "%s", w)
@@ -276,7 +279,66 @@ func (r *Reader) nextISA() (*Segment, error) {
 	return &r.seg, nil
 }
 
+// Byte classes for the fast path.
+const (
+	clsData = iota
+	clsElement
+	clsTerminator
+	clsSlow // a line break inside a segment: leave it to the careful path
+)
+
+// setClasses prepares the byte classes of the current delimiters.
+func (r *Reader) setClasses() {
+	r.class = [256]uint8{}
+	r.fast = len(r.delims.Segment) == 1
+	if !r.fast {
+		return
+	}
+	r.class['\n'], r.class['\r'] = clsSlow, clsSlow
+	r.class[r.delims.Element] = clsElement
+	r.class[r.delims.Segment[0]] = clsTerminator
+}
+
+// nextFast reads a segment in one pass over its bytes when it is plain: it
+// starts with a capital letter other than I (ISA and IEA take the careful
+// path), holds no line break, and ends inside the buffer.
+func (r *Reader) nextFast() (*Segment, bool) {
+	i := r.r
+	for i < r.w && r.class[r.buf[i]] == clsSlow {
+		i++ // the line break after the previous terminator
+	}
+	if i >= r.w || r.buf[i] < 'A' || r.buf[i] > 'Z' || r.buf[i] == 'I' {
+		return nil, false
+	}
+	b := r.buf[i:r.w]
+	els := r.seg.Elements[:0]
+	start := 0
+	for j, c := range b {
+		switch r.class[c] {
+		case clsData:
+		case clsElement:
+			els = append(els, b[start:j:j])
+			start = j + 1
+		case clsTerminator:
+			r.seg.Elements = append(els, b[start:j:j])
+			r.seg.Offset = r.base + int64(i)
+			r.r = i + j + 1
+			return &r.seg, true
+		default:
+			r.seg.Elements = els
+			return nil, false
+		}
+	}
+	r.seg.Elements = els
+	return nil, false
+}
+
 func (r *Reader) nextSegment() (*Segment, error) {
+	if r.fast {
+		if seg, ok := r.nextFast(); ok {
+			return seg, nil
+		}
+	}
 	term := r.delims.Segment
 	for {
 		r.skipFiller(true)

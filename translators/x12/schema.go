@@ -37,8 +37,9 @@ type SegmentDef struct {
 	// E0405 (exclusive), C0403 (if 04 then 03), L040506 (if 04 then one of 05, 06).
 	Syntax []string `json:"syntax,omitempty"`
 
-	ID     string       `json:"-"`
-	syntax []syntaxRule `json:"-"`
+	ID       string       `json:"-"`
+	syntax   []syntaxRule `json:"-"`
+	lastMand int          // position of the last mandatory element (0: none)
 }
 
 // ElementDef describes one data element, or a composite when Components is set.
@@ -93,9 +94,16 @@ type Entry struct {
 	def    *SegmentDef
 	parent *Entry
 	index  int
+	trig   string // the segment ID that starts this entry
+	key    uint32 // trig packed by segKey
+	mand   []int  // for loops: indices of the mandatory entries of Body
+	bloom  uint64 // for loops: a bit per trigger key in Body (see keyBit)
 }
 
 func (e *Entry) trigger() string {
+	if e.trig != "" {
+		return e.trig
+	}
 	if e.Loop != "" {
 		return e.Body[0].trigger()
 	}
@@ -107,7 +115,8 @@ type Schema struct {
 	SetFile
 	root     *Entry
 	segments map[string]*SegmentDef
-	inSet    map[string]bool // segment IDs used anywhere in the set
+	inSet    map[string]bool   // segment IDs used anywhere in the set
+	levels   map[string]string // HL level codes, interned
 }
 
 // Registry holds the compiled schemas keyed by "set/version" ("850/004010")
@@ -206,6 +215,9 @@ func compileSegment(s *SegmentDef, dict *SegmentsFile) error {
 	for i, e := range s.Elements {
 		if err := compileElement(e, dict); err != nil {
 			return fmt.Errorf("element %02d: %w", i+1, err)
+		}
+		if e.Req == "M" {
+			s.lastMand = i + 1
 		}
 	}
 	for _, n := range s.Syntax {
@@ -308,6 +320,26 @@ func compileSet(sf SetFile, dict *SegmentsFile) (*Schema, error) {
 	if err := walk(s.root); err != nil {
 		return nil, err
 	}
+	var index func(e *Entry)
+	index = func(e *Entry) {
+		for i, b := range e.Body {
+			if b.Loop != "" {
+				index(b)
+			}
+			b.trig = b.trigger()
+			b.key = segKey([]byte(b.trig))
+			e.bloom |= keyBit(b.key)
+			if b.Req == "M" {
+				e.mand = append(e.mand, i)
+			}
+		}
+		e.trig = e.trigger()
+	}
+	index(s.root)
+	s.levels = map[string]string{}
+	for lvl := range sf.Hierarchy {
+		s.levels[lvl] = lvl
+	}
 	if len(sf.Structure) < 2 || sf.Structure[0].Seg != "ST" || sf.Structure[len(sf.Structure)-1].Seg != "SE" {
 		return nil, errors.New("a set's structure must begin with ST and end with SE")
 	}
@@ -352,6 +384,28 @@ type syntaxRule struct {
 	kind  byte // P, R, E, C, L
 	elems []int
 	text  string
+	all   uint64 // bits of elems
+	first uint64 // bit of elems[0]
+	rest  uint64 // bits of elems[1:]
+}
+
+// satisfied evaluates the rule on a presence mask (bit i: element i is
+// present) without allocating; checkSyntax explains a violation.
+func (r *syntaxRule) satisfied(present uint64) bool {
+	p := present & r.all
+	switch r.kind {
+	case 'P':
+		return p == 0 || p == r.all
+	case 'R':
+		return p != 0
+	case 'E':
+		return p&(p-1) == 0
+	case 'C':
+		return present&r.first == 0 || present&r.rest == r.rest
+	case 'L':
+		return present&r.first == 0 || present&r.rest != 0
+	}
+	return true
 }
 
 func parseSyntax(n string, count int) (syntaxRule, error) {
@@ -366,6 +420,33 @@ func parseSyntax(n string, count int) (syntaxRule, error) {
 			return r, fmt.Errorf("syntax note %q names element %q, which the segment does not have", n, n[i:i+2])
 		}
 		r.elems = append(r.elems, v)
+		if v < 64 {
+			r.all |= 1 << v
+			if len(r.elems) == 1 {
+				r.first = 1 << v
+			} else {
+				r.rest |= 1 << v
+			}
+		}
 	}
 	return r, nil
+}
+
+// segKey packs a segment ID of up to three bytes into a number, so that
+// placing a segment compares numbers, not strings.
+func segKey(id []byte) uint32 {
+	if len(id) == 0 || len(id) > 3 {
+		return 0
+	}
+	k := uint32(len(id)) << 24
+	for i, c := range id {
+		k |= uint32(c) << (8 * (2 - i))
+	}
+	return k
+}
+
+// keyBit maps a segment key to one of 64 bits, for a quick "not in this
+// loop" test before scanning a loop's entries.
+func keyBit(k uint32) uint64 {
+	return 1 << ((k * 2654435761) >> 26 & 63)
 }

@@ -173,10 +173,12 @@ type state struct {
 	setSchema *Schema
 	ordinal   int
 	stack     []frame
-	hl        map[string]string // HL01 -> HL03 in the current set
+	hl        map[string]string // HL01 -> HL03 for HL01s out of sequence
+	hlLevels  []string          // HL03 by HL01 number (index 0 unused)
 	hlNext    int
 	controls  map[string]bool // ST02s in the current group
 	instances int             // loop instances numbered so far in the set
+	pool      [][]int         // count slices, one per loop depth
 	event     SegmentEvent
 }
 
@@ -185,6 +187,31 @@ type frame struct {
 	pos    int
 	counts []int
 	inst   int // loop instance number within the set, for Tree
+}
+
+// push opens a loop instance (or, first, the set's root) whose first entry
+// has just occurred. Count slices are reused per depth, so placing
+// segments does not allocate.
+func (st *state) push(e *Entry) {
+	d := len(st.stack)
+	for len(st.pool) <= d {
+		st.pool = append(st.pool, nil)
+	}
+	c := st.pool[d]
+	if cap(c) < len(e.Body) {
+		c = make([]int, len(e.Body), max(len(e.Body), 16))
+	} else {
+		c = c[:len(e.Body)]
+		clear(c)
+	}
+	c[0] = 1
+	st.pool[d] = c
+	inst := 0
+	if d > 0 {
+		st.instances++
+		inst = st.instances
+	}
+	st.stack = append(st.stack, frame{entry: e, counts: c, inst: inst})
 }
 
 // keep records seg and its loop path in the set (Validator.KeepSegments).
@@ -631,6 +658,7 @@ func (st *state) st(seg *Segment) {
 	s.Segments = 1
 	st.hl = nil
 	st.hlNext = 1
+	st.hlLevels = st.hlLevels[:0]
 	st.stack = st.stack[:0]
 	st.instances = 0
 	if len(s.ID) != 3 || !allDigits(s.ID) {
@@ -659,8 +687,7 @@ func (st *state) st(seg *Segment) {
 	if g.GS[1] != schema.Group {
 		st.warnf(LevelSet, seg, 1, "GS01 is %q but a %s belongs in a %q group", g.GS[1], s.ID, schema.Group)
 	}
-	st.stack = append(st.stack, frame{entry: schema.root, counts: make([]int, len(schema.root.Body))})
-	st.stack[0].counts[0] = 1
+	st.push(schema.root)
 	def := schema.root.Body[0].def
 	st.emitSegment(seg, def, 1)
 	st.keep(seg)
@@ -769,8 +796,12 @@ func validSegmentID(id []byte) bool {
 // then checks its elements.
 func (st *state) place(seg *Segment) {
 	id := seg.Elements[0]
+	key := segKey(id)
 	for depth := len(st.stack) - 1; depth >= 0; depth-- {
 		f := &st.stack[depth]
+		if f.entry.bloom&keyBit(key) == 0 {
+			continue // not in this loop at all
+		}
 		body := f.entry.Body
 		from := f.pos
 		if depth > 0 && from == 0 {
@@ -780,7 +811,7 @@ func (st *state) place(seg *Segment) {
 		}
 		for i := from; i < len(body); i++ {
 			e := body[i]
-			if e.trigger() != string(id) {
+			if e.key != key || key == 0 {
 				continue
 			}
 			// Found: close the inner loops, then the skipped entries.
@@ -799,10 +830,7 @@ func (st *state) place(seg *Segment) {
 					st.errorf(LevelSegment, "4", seg, 0, ErrSegment, "loop %s occurs more than %d times", e.Loop, e.Max)
 				}
 				for e.Loop != "" { // (a loop may start with a loop)
-					counts := make([]int, len(e.Body))
-					counts[0] = 1
-					st.instances++
-					st.stack = append(st.stack, frame{entry: e, counts: counts, inst: st.instances})
+					st.push(e)
 					e = e.Body[0]
 				}
 			} else if e.Max > 0 && f.counts[i] > e.Max {
@@ -839,9 +867,12 @@ func (st *state) place(seg *Segment) {
 // missing reports the mandatory entries of f from f.pos up to (excluding) end
 // that never occurred.
 func (st *state) missing(at *Segment, f *frame, end int) {
-	for j := f.pos; j < end; j++ {
+	for _, j := range f.entry.mand {
+		if j < f.pos || j >= end {
+			continue
+		}
 		e := f.entry.Body[j]
-		if e.Req == "M" && f.counts[j] == 0 {
+		if f.counts[j] == 0 {
 			what := "segment " + e.Seg
 			if e.Loop != "" {
 				what = "loop " + e.Loop + " (segment " + e.trigger() + ")"
@@ -856,28 +887,44 @@ func (st *state) missing(at *Segment, f *frame, end int) {
 }
 
 func (st *state) checkHL(seg *Segment) {
-	id, parent, level := string(seg.Element(1)), string(seg.Element(2)), string(seg.Element(3))
-	if st.hl == nil {
-		st.hl = map[string]string{}
+	idb, pb, lb := seg.Element(1), seg.Element(2), seg.Element(3)
+	level, ok := st.setSchema.levels[string(lb)]
+	if !ok {
+		level = string(lb)
 	}
-	if id != strconv.Itoa(st.hlNext) {
-		st.errorf(LevelElement, "7", seg, 1, ErrElement, "HL01 is %q; hierarchical IDs must run 1, 2, 3… (expected %d)", id, st.hlNext)
+	n, numeric := atoiBytes(idb)
+	if !numeric || n != st.hlNext {
+		st.errorf(LevelElement, "7", seg, 1, ErrElement, "HL01 is %q; hierarchical IDs must run 1, 2, 3… (expected %d)", idb, st.hlNext)
 	}
 	st.hlNext++
-	if _, dup := st.hl[id]; dup {
-		st.errorf(LevelElement, "7", seg, 1, ErrElement, "HL01 %q is used twice", id)
+	if len(st.hlLevels) == 0 {
+		st.hlLevels = append(st.hlLevels, "") // HL01 numbers start at 1
+	}
+	// Sequential numeric IDs (the rule) live in a slice; others in a map.
+	if numeric && n == len(st.hlLevels) {
+		st.hlLevels = append(st.hlLevels, level)
+	} else {
+		if st.hl == nil {
+			st.hl = map[string]string{}
+		}
+		if _, dup := st.hl[string(idb)]; dup || numeric && n > 0 && n < len(st.hlLevels) {
+			st.errorf(LevelElement, "7", seg, 1, ErrElement, "HL01 %q is used twice", idb)
+		}
+		st.hl[string(idb)] = level
 	}
 	parentLevel := ""
-	if parent != "" {
-		pl, ok := st.hl[parent]
-		if !ok {
-			st.errorf(LevelElement, "7", seg, 2, ErrElement, "HL02 parent %q is not an earlier HL01", parent)
-			st.hl[id] = level
+	if len(pb) > 0 {
+		p, pnum := atoiBytes(pb)
+		switch pl, inMap := st.hl[string(pb)]; {
+		case pnum && p >= 1 && p < len(st.hlLevels) && p != n:
+			parentLevel = st.hlLevels[p]
+		case inMap && string(pb) != string(idb):
+			parentLevel = pl
+		default:
+			st.errorf(LevelElement, "7", seg, 2, ErrElement, "HL02 parent %q is not an earlier HL01", pb)
 			return
 		}
-		parentLevel = pl
 	}
-	st.hl[id] = level
 	allowed, known := st.setSchema.Hierarchy[level]
 	if !known {
 		return // the code list check reports unknown level codes
@@ -892,6 +939,21 @@ func (st *state) checkHL(seg *Segment) {
 	} else {
 		st.errorf(LevelElement, "7", seg, 3, ErrElement, "HL level %s cannot be a child of level %s (allowed parents: %s)", level, parentLevel, levelList(allowed))
 	}
+}
+
+// atoiBytes parses a small non-negative decimal number.
+func atoiBytes(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 func levelList(l []string) string {
@@ -926,7 +988,10 @@ func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
 		st.warnf(LevelSegment, seg, n, "segment %s ends with an empty element (a trailing separator)", seg.Elements[0])
 	}
 	d := &st.delims
-	for i, ed := range def.Elements {
+	var present uint64
+	// Past the last element present, only mandatory ones need a look.
+	end := min(len(def.Elements), max(n, def.lastMand))
+	for i, ed := range def.Elements[:end] {
 		var v []byte
 		if i+1 <= n {
 			v = seg.Elements[i+1]
@@ -935,6 +1000,12 @@ func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
 			if ed.Req == "M" {
 				st.elemErr(level, "1", seg, i+1, 0, 0, ed, "mandatory element %s%02d (%s) is missing", seg.Elements[0], i+1, ed.Name)
 			}
+			continue
+		}
+		if i+1 < 64 {
+			present |= 1 << (i + 1)
+		}
+		if valueOK(ed, v, d.Component, d.Repetition) {
 			continue
 		}
 		if d.Repetition != 0 && bytes.IndexByte(v, d.Repetition) >= 0 {
@@ -951,9 +1022,73 @@ func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
 		}
 		st.checkOne(level, seg, i+1, 0, ed, v)
 	}
-	for _, r := range def.syntax {
-		st.checkSyntax(level, seg, r)
+	for i := range def.syntax {
+		if r := &def.syntax[i]; !r.satisfied(present) || len(def.Elements) >= 64 {
+			st.checkSyntax(level, seg, *r)
+		}
 	}
+}
+
+// valueOK is the fast path of element checking: one pass over a value that
+// says whether it is certainly valid. Anything else takes the careful path,
+// which says what is wrong.
+func valueOK(ed *ElementDef, v []byte, comp, rep byte) bool {
+	if len(ed.Components) > 0 {
+		return false
+	}
+	switch ed.kind {
+	case kindAN, kindID:
+		n := 0
+		for _, c := range v {
+			if c < 0x20 || c == 0x7f || c == comp || c == rep && rep != 0 {
+				return false
+			}
+			if c&0xc0 != 0x80 {
+				n++
+			}
+		}
+		if n < ed.Min || n > ed.Max {
+			return false
+		}
+		if ed.codes != nil {
+			_, ok := ed.codes[string(v)]
+			return ok
+		}
+		return true
+	case kindN:
+		s := v
+		if s[0] == '-' {
+			s = s[1:]
+		}
+		if len(s) == 0 || len(s) < ed.Min || len(s) > ed.Max {
+			return false
+		}
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	case kindR:
+		digits, dots := 0, 0
+		for i, c := range v {
+			switch {
+			case c >= '0' && c <= '9':
+				digits++
+			case c == '.':
+				dots++
+			case c == '-' && i == 0:
+			default:
+				return false
+			}
+		}
+		return digits > 0 && dots <= 1 && digits >= ed.Min && digits <= ed.Max
+	case kindDT:
+		return len(v) >= ed.Min && len(v) <= ed.Max && validDate(v)
+	case kindTM:
+		return len(v) >= ed.Min && len(v) <= ed.Max && validTime(v)
+	}
+	return false
 }
 
 func (st *state) checkOne(level Level, seg *Segment, pos, rep int, ed *ElementDef, v []byte) {
