@@ -14,6 +14,19 @@ import (
 type Segment struct {
 	Offset   int64
 	Elements [][]byte
+	// Plain is set when the reader saw no byte in the segment that needs a
+	// closer look: no control character, no byte above 0x7E, no component
+	// or repetition separator. Validation then skips rescanning its text.
+	Plain bool
+	key   uint32 // segKey of the ID when set by the fast path, else 0
+}
+
+// Key returns the segment ID packed as segKey does.
+func (s *Segment) Key() uint32 {
+	if s.key != 0 {
+		return s.key
+	}
+	return segKey(s.Elements[0])
 }
 
 // ID returns the segment ID.
@@ -34,7 +47,7 @@ func (s *Segment) Clone() *Segment {
 		n += len(e)
 	}
 	data := make([]byte, 0, n)
-	c := &Segment{Offset: s.Offset, Elements: make([][]byte, len(s.Elements))}
+	c := &Segment{Offset: s.Offset, Plain: s.Plain, key: s.key, Elements: make([][]byte, len(s.Elements))}
 	for i, e := range s.Elements {
 		start := len(data)
 		data = append(data, e...)
@@ -271,6 +284,7 @@ func (r *Reader) nextISA() (*Segment, error) {
 	}
 	r.delims.Suffix = string(suffix[:n])
 	r.seg.Offset = off
+	r.seg.Plain, r.seg.key = false, 0
 	r.seg.Elements = r.seg.Elements[:0]
 	r.seg.Elements = append(r.seg.Elements, []byte("ISA"))
 	for f := 1; f <= 16; f++ {
@@ -285,6 +299,7 @@ const (
 	clsElement
 	clsTerminator
 	clsSlow // a line break inside a segment: leave it to the careful path
+	clsMark // a byte that makes the segment not Plain
 )
 
 // setClasses prepares the byte classes of the current delimiters.
@@ -293,6 +308,15 @@ func (r *Reader) setClasses() {
 	r.fast = len(r.delims.Segment) == 1
 	if !r.fast {
 		return
+	}
+	for c := 0; c < 256; c++ {
+		if c < 0x20 || c > 0x7e {
+			r.class[c] = clsMark
+		}
+	}
+	r.class[r.delims.Component] = clsMark
+	if r.delims.Repetition != 0 {
+		r.class[r.delims.Repetition] = clsMark
 	}
 	r.class['\n'], r.class['\r'] = clsSlow, clsSlow
 	r.class[r.delims.Element] = clsElement
@@ -313,17 +337,33 @@ func (r *Reader) nextFast() (*Segment, bool) {
 	b := r.buf[i:r.w]
 	els := r.seg.Elements[:0]
 	start := 0
-	for j, c := range b {
-		switch r.class[c] {
-		case clsData:
+	plain := true
+	cls := &r.class
+	for j := 0; j < len(b); j++ {
+		for j < len(b) && cls[b[j]] == clsData {
+			j++ // the tight loop: ordinary data bytes
+		}
+		if j == len(b) {
+			break
+		}
+		switch cls[b[j]] {
 		case clsElement:
+			if start == 0 {
+				r.seg.key = segKey(b[:j])
+			}
 			els = append(els, b[start:j:j])
 			start = j + 1
 		case clsTerminator:
+			if start == 0 {
+				r.seg.key = segKey(b[:j])
+			}
 			r.seg.Elements = append(els, b[start:j:j])
 			r.seg.Offset = r.base + int64(i)
+			r.seg.Plain = plain
 			r.r = i + j + 1
 			return &r.seg, true
+		case clsMark:
+			plain = false
 		default:
 			r.seg.Elements = els
 			return nil, false
@@ -451,6 +491,8 @@ func (r *Reader) split(raw []byte, off int64) {
 	}
 	r.seg.Elements = els
 	r.seg.Offset = off
+	r.seg.Plain = false
+	r.seg.key = 0
 }
 
 // unwrapTag joins an "ISA" tag (and the separator after it) that a

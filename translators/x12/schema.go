@@ -40,6 +40,8 @@ type SegmentDef struct {
 	ID       string       `json:"-"`
 	syntax   []syntaxRule `json:"-"`
 	lastMand int          // position of the last mandatory element (0: none)
+	synAll   uint64       // every element any syntax note names
+	synR     bool         // a note requires something (R) even when all is absent
 }
 
 // ElementDef describes one data element, or a composite when Components is set.
@@ -55,7 +57,10 @@ type ElementDef struct {
 	Components []*ElementDef `json:"components,omitempty"`
 
 	codes    map[string]struct{}
-	decimals int // implied decimals of Nn types
+	codeBits []uint64 // when every code is 1-3 of [0-9A-Z]: a bit per code (codeIndex)
+	mand     bool     // Req == "M"
+	text     bool     // a simple AN or ID element
+	decimals int      // implied decimals of Nn types
 	kind     elementKind
 }
 
@@ -97,7 +102,9 @@ type Entry struct {
 	trig   string // the segment ID that starts this entry
 	key    uint32 // trig packed by segKey
 	mand   []int  // for loops: indices of the mandatory entries of Body
-	bloom  uint64 // for loops: a bit per trigger key in Body (see keyBit)
+	bloom  uint64   // for loops: a bit per trigger key in Body (see keyBit)
+	keys   []uint32 // for loops: the trigger key of each entry of Body
+	tail   uint64   // bloom of Body[1:]: what continues an open loop
 }
 
 func (e *Entry) trigger() string {
@@ -116,7 +123,8 @@ type Schema struct {
 	root     *Entry
 	segments map[string]*SegmentDef
 	inSet    map[string]bool   // segment IDs used anywhere in the set
-	levels   map[string]string // HL level codes, interned
+	levels    []hlLevel // the hierarchy, for checkHL
+	levelByte [256]uint8 // 1 + index in levels of each one-character level code
 }
 
 // Registry holds the compiled schemas keyed by "set/version" ("850/004010")
@@ -226,11 +234,14 @@ func compileSegment(s *SegmentDef, dict *SegmentsFile) error {
 			return err
 		}
 		s.syntax = append(s.syntax, r)
+		s.synAll |= r.all
+		s.synR = s.synR || r.kind == 'R' || len(s.Elements) >= 64
 	}
 	return nil
 }
 
 func compileElement(e *ElementDef, dict *SegmentsFile) error {
+	e.mand = e.Req == "M"
 	switch e.Req {
 	case "M", "O", "X":
 	default:
@@ -266,6 +277,7 @@ func compileElement(e *ElementDef, dict *SegmentsFile) error {
 	default:
 		return fmt.Errorf("type %q is not AN, ID, DT, TM, R, B or N0..N9", e.Type)
 	}
+	e.text = e.kind == kindAN || e.kind == kindID
 	if e.Min <= 0 || e.Max < e.Min {
 		return fmt.Errorf("min %d / max %d are not a valid length range", e.Min, e.Max)
 	}
@@ -278,8 +290,49 @@ func compileElement(e *ElementDef, dict *SegmentsFile) error {
 		for _, c := range codes {
 			e.codes[c] = struct{}{}
 		}
+		bits := make([]uint64, (37*37*37+63)/64)
+		for _, c := range codes {
+			i, ok := codeIndex([]byte(c))
+			if !ok {
+				bits = nil
+				break
+			}
+			bits[i/64] |= 1 << (i % 64)
+		}
+		e.codeBits = bits
 	}
 	return nil
+}
+
+// codeIndex numbers a code of one to three characters from [0-9A-Z].
+func codeIndex(c []byte) (int, bool) {
+	if len(c) == 0 || len(c) > 3 {
+		return 0, false
+	}
+	n := 0
+	for _, b := range c {
+		var d int
+		switch {
+		case b >= '0' && b <= '9':
+			d = int(b-'0') + 1
+		case b >= 'A' && b <= 'Z':
+			d = int(b-'A') + 11
+		default:
+			return 0, false
+		}
+		n = n*37 + d
+	}
+	return n, true
+}
+
+// hasCode reports whether v is one of the element's codes.
+func (e *ElementDef) hasCode(v []byte) bool {
+	if e.codeBits != nil {
+		i, ok := codeIndex(v)
+		return ok && e.codeBits[i/64]&(1<<(i%64)) != 0
+	}
+	_, ok := e.codes[string(v)]
+	return ok
 }
 
 func compileSet(sf SetFile, dict *SegmentsFile) (*Schema, error) {
@@ -329,6 +382,10 @@ func compileSet(sf SetFile, dict *SegmentsFile) (*Schema, error) {
 			b.trig = b.trigger()
 			b.key = segKey([]byte(b.trig))
 			e.bloom |= keyBit(b.key)
+			if i > 0 {
+				e.tail |= keyBit(b.key)
+			}
+			e.keys = append(e.keys, b.key)
 			if b.Req == "M" {
 				e.mand = append(e.mand, i)
 			}
@@ -336,9 +393,14 @@ func compileSet(sf SetFile, dict *SegmentsFile) (*Schema, error) {
 		e.trig = e.trigger()
 	}
 	index(s.root)
-	s.levels = map[string]string{}
-	for lvl := range sf.Hierarchy {
-		s.levels[lvl] = lvl
+	for lvl, parents := range sf.Hierarchy {
+		s.levels = append(s.levels, hlLevel{code: lvl, parents: parents})
+	}
+	sort.Slice(s.levels, func(i, j int) bool { return s.levels[i].code < s.levels[j].code })
+	for i, l := range s.levels {
+		if len(l.code) == 1 && i < 255 {
+			s.levelByte[l.code[0]] = uint8(i + 1)
+		}
 	}
 	if len(sf.Structure) < 2 || sf.Structure[0].Seg != "ST" || sf.Structure[len(sf.Structure)-1].Seg != "SE" {
 		return nil, errors.New("a set's structure must begin with ST and end with SE")
@@ -449,4 +511,26 @@ func segKey(id []byte) uint32 {
 // loop" test before scanning a loop's entries.
 func keyBit(k uint32) uint64 {
 	return 1 << ((k * 2654435761) >> 26 & 63)
+}
+
+// hlLevel is one HL level code and the levels allowed as its parent.
+type hlLevel struct {
+	code    string
+	parents []string
+}
+
+// level finds a level code without allocating.
+func (s *Schema) level(code []byte) (*hlLevel, bool) {
+	if len(code) == 1 {
+		if i := s.levelByte[code[0]]; i > 0 {
+			return &s.levels[i-1], true
+		}
+		return nil, false
+	}
+	for i := range s.levels {
+		if s.levels[i].code == string(code) {
+			return &s.levels[i], true
+		}
+	}
+	return nil, false
 }

@@ -179,6 +179,7 @@ type state struct {
 	controls  map[string]bool // ST02s in the current group
 	instances int             // loop instances numbered so far in the set
 	pool      [][]int         // count slices, one per loop depth
+	anClass   [256]uint8      // byte classes for text values (see setANClass)
 	event     SegmentEvent
 }
 
@@ -353,6 +354,13 @@ func (st *state) fatal(pe *ParseError) {
 
 func (st *state) segment(seg *Segment) {
 	id := seg.Elements[0]
+	if st.set != nil && len(id) > 0 && id[0] != 'I' && id[0] != 'G' && id[0] != 'S' && id[0] != 'T' {
+		// Not an envelope segment: the common case inside a set.
+		st.ordinal++
+		st.set.Segments++
+		st.body(seg)
+		return
+	}
 	switch string(id) {
 	case "ISA":
 		st.isa(seg)
@@ -431,6 +439,7 @@ func (st *state) isa(seg *Segment) {
 		st.closeInterchange(seg.Offset, false)
 	}
 	st.delims = st.rd.Delimiters()
+	st.setANClass()
 	ix := &InterchangeResult{Offset: seg.Offset, Delims: st.delims, NoteCode: "000"}
 	for i := 1; i <= 16 && i < len(seg.Elements); i++ {
 		ix.ISA[i] = string(seg.Elements[i])
@@ -796,24 +805,24 @@ func validSegmentID(id []byte) bool {
 // then checks its elements.
 func (st *state) place(seg *Segment) {
 	id := seg.Elements[0]
-	key := segKey(id)
+	key := seg.Key()
 	for depth := len(st.stack) - 1; depth >= 0; depth-- {
 		f := &st.stack[depth]
-		if f.entry.bloom&keyBit(key) == 0 {
-			continue // not in this loop at all
+		if bloom := f.entry.bloom; depth > 0 && f.entry.tail&keyBit(key) == 0 || bloom&keyBit(key) == 0 {
+			continue // nothing in this loop (past its trigger) has that ID
 		}
-		body := f.entry.Body
+		body, keys := f.entry.Body, f.entry.keys
 		from := f.pos
 		if depth > 0 && from == 0 {
 			// A loop's trigger starts a new iteration, which is the
 			// parent's business.
 			from = 1
 		}
-		for i := from; i < len(body); i++ {
-			e := body[i]
-			if e.key != key || key == 0 {
+		for i := from; i < len(keys); i++ {
+			if keys[i] != key || key == 0 {
 				continue
 			}
+			e := body[i]
 			// Found: close the inner loops, then the skipped entries.
 			for d := len(st.stack) - 1; d > depth; d-- {
 				st.missing(seg, &st.stack[d], len(st.stack[d].entry.Body))
@@ -840,7 +849,7 @@ func (st *state) place(seg *Segment) {
 			if string(id) != "SE" {
 				st.keep(seg)
 				st.checkElements(seg, e.def, LevelElement)
-				if string(id) == "HL" && st.setSchema.Hierarchy != nil {
+				if key == hlKey && st.setSchema.Hierarchy != nil {
 					st.checkHL(seg)
 				}
 			}
@@ -864,9 +873,14 @@ func (st *state) place(seg *Segment) {
 	}
 }
 
+var hlKey = segKey([]byte("HL"))
+
 // missing reports the mandatory entries of f from f.pos up to (excluding) end
 // that never occurred.
 func (st *state) missing(at *Segment, f *frame, end int) {
+	if end <= f.pos+1 && (end <= f.pos || f.counts[f.pos] > 0) {
+		return // nothing skipped
+	}
 	for _, j := range f.entry.mand {
 		if j < f.pos || j >= end {
 			continue
@@ -888,8 +902,11 @@ func (st *state) missing(at *Segment, f *frame, end int) {
 
 func (st *state) checkHL(seg *Segment) {
 	idb, pb, lb := seg.Element(1), seg.Element(2), seg.Element(3)
-	level, ok := st.setSchema.levels[string(lb)]
-	if !ok {
+	lvl, known := st.setSchema.level(lb)
+	level := ""
+	if known {
+		level = lvl.code
+	} else {
 		level = string(lb)
 	}
 	n, numeric := atoiBytes(idb)
@@ -914,21 +931,19 @@ func (st *state) checkHL(seg *Segment) {
 	}
 	parentLevel := ""
 	if len(pb) > 0 {
-		p, pnum := atoiBytes(pb)
-		switch pl, inMap := st.hl[string(pb)]; {
-		case pnum && p >= 1 && p < len(st.hlLevels) && p != n:
+		if p, pnum := atoiBytes(pb); pnum && p >= 1 && p < len(st.hlLevels) && p != n {
 			parentLevel = st.hlLevels[p]
-		case inMap && string(pb) != string(idb):
+		} else if pl, inMap := st.hl[string(pb)]; inMap && string(pb) != string(idb) {
 			parentLevel = pl
-		default:
+		} else {
 			st.errorf(LevelElement, "7", seg, 2, ErrElement, "HL02 parent %q is not an earlier HL01", pb)
 			return
 		}
 	}
-	allowed, known := st.setSchema.Hierarchy[level]
 	if !known {
 		return // the code list check reports unknown level codes
 	}
+	allowed := lvl.parents
 	for _, a := range allowed {
 		if a == parentLevel {
 			return
@@ -997,7 +1012,7 @@ func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
 			v = seg.Elements[i+1]
 		}
 		if len(v) == 0 {
-			if ed.Req == "M" {
+			if ed.mand {
 				st.elemErr(level, "1", seg, i+1, 0, 0, ed, "mandatory element %s%02d (%s) is missing", seg.Elements[0], i+1, ed.Name)
 			}
 			continue
@@ -1005,7 +1020,11 @@ func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
 		if i+1 < 64 {
 			present |= 1 << (i + 1)
 		}
-		if valueOK(ed, v, d.Component, d.Repetition) {
+		// The commonest case inline: plain text of the right length.
+		if seg.Plain && ed.text && len(v) >= ed.Min && len(v) <= ed.Max && (ed.codes == nil || ed.hasCode(v)) {
+			continue
+		}
+		if valueOK(ed, v, seg.Plain, &st.anClass) {
 			continue
 		}
 		if d.Repetition != 0 && bytes.IndexByte(v, d.Repetition) >= 0 {
@@ -1022,6 +1041,9 @@ func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
 		}
 		st.checkOne(level, seg, i+1, 0, ed, v)
 	}
+	if present&def.synAll == 0 && !def.synR {
+		return // no note can be violated when none of its elements is there
+	}
 	for i := range def.syntax {
 		if r := &def.syntax[i]; !r.satisfied(present) || len(def.Elements) >= 64 {
 			st.checkSyntax(level, seg, *r)
@@ -1029,30 +1051,59 @@ func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
 	}
 }
 
+// Byte classes of text (AN, ID) values on the fast path.
+const (
+	anPlain = iota
+	anBad   // a control character or a delimiter: the careful path explains
+	anCont  // a UTF-8 continuation byte: not a character of its own
+)
+
+func (st *state) setANClass() {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c < 0x20 || c == 0x7f:
+			st.anClass[c] = anBad
+		case c&0xc0 == 0x80:
+			st.anClass[c] = anCont
+		default:
+			st.anClass[c] = anPlain
+		}
+	}
+	st.anClass[st.delims.Component] = anBad
+	if st.delims.Repetition != 0 {
+		st.anClass[st.delims.Repetition] = anBad
+	}
+}
+
 // valueOK is the fast path of element checking: one pass over a value that
 // says whether it is certainly valid. Anything else takes the careful path,
 // which says what is wrong.
-func valueOK(ed *ElementDef, v []byte, comp, rep byte) bool {
+func valueOK(ed *ElementDef, v []byte, plain bool, class *[256]uint8) bool {
 	if len(ed.Components) > 0 {
 		return false
 	}
 	switch ed.kind {
 	case kindAN, kindID:
-		n := 0
-		for _, c := range v {
-			if c < 0x20 || c == 0x7f || c == comp || c == rep && rep != 0 {
+		if plain { // the reader saw only printable ASCII and no separators
+			if len(v) < ed.Min || len(v) > ed.Max {
 				return false
 			}
-			if c&0xc0 != 0x80 {
-				n++
+			return ed.codes == nil || ed.hasCode(v)
+		}
+		cont := 0
+		for _, c := range v {
+			if t := class[c]; t != anPlain {
+				if t == anBad {
+					return false
+				}
+				cont++ // a UTF-8 continuation byte
 			}
 		}
-		if n < ed.Min || n > ed.Max {
+		if n := len(v) - cont; n < ed.Min || n > ed.Max {
 			return false
 		}
 		if ed.codes != nil {
-			_, ok := ed.codes[string(v)]
-			return ok
+			return ed.hasCode(v)
 		}
 		return true
 	case kindN:
@@ -1250,7 +1301,7 @@ func checkValue(ed *ElementDef, v []byte) (code, msg string) {
 			}
 		}
 		if ed.kind == kindID && ed.codes != nil {
-			if _, ok := ed.codes[string(v)]; !ok {
+			if !ed.hasCode(v) {
 				return "7", fmt.Sprintf("is %q, not a valid code", v)
 			}
 		}
