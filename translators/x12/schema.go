@@ -99,9 +99,9 @@ type Entry struct {
 	def    *SegmentDef
 	parent *Entry
 	index  int
-	trig   string // the segment ID that starts this entry
-	key    uint32 // trig packed by segKey
-	mand   []int  // for loops: indices of the mandatory entries of Body
+	trig   string   // the segment ID that starts this entry
+	key    uint32   // trig packed by segKey
+	mand   []int    // for loops: indices of the mandatory entries of Body
 	bloom  uint64   // for loops: a bit per trigger key in Body (see keyBit)
 	keys   []uint32 // for loops: the trigger key of each entry of Body
 	tail   uint64   // bloom of Body[1:]: what continues an open loop
@@ -120,11 +120,11 @@ func (e *Entry) trigger() string {
 // Schema is one compiled transaction set for one version.
 type Schema struct {
 	SetFile
-	root     *Entry
-	segments map[string]*SegmentDef
-	inSet    map[string]bool   // segment IDs used anywhere in the set
-	levels    []hlLevel // the hierarchy, for checkHL
-	levelByte [256]uint8 // 1 + index in levels of each one-character level code
+	root      *Entry
+	segments  map[string]*SegmentDef
+	inSet     map[string]bool // segment IDs used anywhere in the set
+	levels    []hlLevel       // the hierarchy, for checkHL
+	levelByte [256]uint8      // 1 + index in levels of each one-character level code
 }
 
 // Registry holds the compiled schemas keyed by "set/version" ("850/004010")
