@@ -120,7 +120,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 		forced = p
 	}
 	unknown := map[string]bool{}
-	v := &x12.Validator{Registry: t.Registry, KeepSegments: true}
+	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true}
 	err := v.Validate(r, x12.Events{
 		Issue: func(e *x12.ParseError) {
 			if e.Severity == x12.SeverityWarning {

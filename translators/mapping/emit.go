@@ -366,14 +366,13 @@ func (em *emitter) set(p *Path, n *outNode, v, field string) {
 		seg.set(p.Elem, p.Comp, v)
 		return
 	}
-	def, _ := em.sp.schema.Def(p.Seg)
-	for _, q := range qualifierPositions(def) {
+	for _, q := range p.quals {
 		if seg.get(q) == p.Qual {
 			seg.set(q+1, 0, v)
 			return
 		}
 	}
-	for _, q := range qualifierPositions(def) {
+	for _, q := range p.quals {
 		if seg.get(q) == "" && seg.get(q+1) == "" {
 			seg.set(q, 0, p.Qual)
 			seg.set(q+1, 0, v)

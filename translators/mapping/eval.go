@@ -101,7 +101,7 @@ func (sp *Spec) Translate(in Input) (canonical.Document, error) {
 	h.Source = canonical.Source{Set: s.ID, Version: s.Version, InterchangeControl: s.Interchange, GroupControl: s.Group, TransactionControl: s.Control}
 	h.ID = DocumentID(in.Partner, sp.Kind, s.Interchange, s.Group, s.Control, s.SenderID)
 	ev := &evaluator{sp: sp, in: in, comp: s.Delimiters.Component, root: x12.Tree(s)}
-	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).Elem(), "")
+	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).Elem(), nil)
 	if len(ev.errs) > 0 {
 		return doc, ev.errs
 	}
@@ -115,9 +115,9 @@ func DocumentID(parts ...string) string {
 	return "doc_" + hex.EncodeToString(sum[:10])
 }
 
-func (ev *evaluator) fail(n *x12.Node, seg *x12.Segment, ord int, fieldPath string, f *field, format string, args ...any) {
+func (ev *evaluator) fail(n *x12.Node, seg *x12.Segment, ord int, at *fieldPath, f *field, format string, args ...any) {
 	s := ev.in.Set
-	e := &Error{Partner: ev.in.Partner, File: ev.in.File, Offset: s.Offset, Interchange: s.Interchange, Group: s.Group, Set: s.Control, SetID: s.ID, Field: fieldPath, Msg: fmt.Sprintf(format, args...)}
+	e := &Error{Partner: ev.in.Partner, File: ev.in.File, Offset: s.Offset, Interchange: s.Interchange, Group: s.Group, Set: s.Control, SetID: s.ID, Field: at.String(), Msg: fmt.Sprintf(format, args...)}
 	if f != nil && f.path != nil {
 		e.Path = f.path.Raw
 	}
@@ -156,28 +156,33 @@ func children(n *x12.Node, st Step) []*x12.Node {
 // order listed: SE is preferred to RI wherever each stands in the file.
 func follow(n *x12.Node, steps []Step) *x12.Node {
 	for _, st := range steps {
-		m := children(n, st)
-		if len(m) == 0 {
+		if n = child(n, st); n == nil {
 			return nil
 		}
-		n = preferred(m, st.Cond)
 	}
 	return n
 }
 
-func preferred(m []*x12.Node, conds []Cond) *x12.Node {
-	if len(m) == 1 || len(conds) == 0 || len(conds[0].Values) < 2 {
-		return m[0]
+// child returns the first loop instance under n that matches st, trying
+// the values of a multi-valued first condition in the order listed.
+func child(n *x12.Node, st Step) *x12.Node {
+	if len(st.Cond) == 0 || len(st.Cond[0].Values) < 2 {
+		for _, c := range n.Children {
+			if c.LoopID == st.Loop && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
+				return c
+			}
+		}
+		return nil
 	}
-	c := conds[0]
-	for _, v := range c.Values {
-		for _, n := range m {
-			if string(n.Segments[0].Element(c.Elem)) == v {
-				return n
+	first := st.Cond[0]
+	for _, v := range first.Values {
+		for _, c := range n.Children {
+			if c.LoopID == st.Loop && len(c.Segments) > 0 && string(c.Segments[0].Element(first.Elem)) == v && condOK(c.Segments[0], st.Cond[1:]) {
+				return c
 			}
 		}
 	}
-	return m[0]
+	return nil
 }
 
 // resolve finds a path's value under n.
@@ -191,8 +196,7 @@ func (ev *evaluator) resolve(p *Path, n *x12.Node) (val string, seg *x12.Segment
 			continue
 		}
 		if p.Qual != "" {
-			def, _ := ev.sp.schema.Def(p.Seg)
-			for _, q := range qualifierPositions(def) {
+			for _, q := range p.quals {
 				if string(s.Element(q)) == p.Qual {
 					return string(s.Element(q + 1)), s, n.Ordinals[i], true
 				}
@@ -212,13 +216,34 @@ func (ev *evaluator) resolve(p *Path, n *x12.Node) (val string, seg *x12.Segment
 	return "", nil, 0, false
 }
 
-func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, prefix string) {
+// fieldPath names a canonical field (lines[2].quantity) only when an error
+// needs it, so that translating builds no strings for names.
+type fieldPath struct {
+	parent *fieldPath
+	name   string
+	index  int // > 0: an element of a list
+}
+
+func (p *fieldPath) String() string {
+	if p == nil {
+		return ""
+	}
+	s := p.parent.String()
+	switch {
+	case p.index > 0:
+		return fmt.Sprintf("%s[%d]", s, p.index)
+	case s == "":
+		return p.name
+	}
+	return s + "." + p.name
+}
+
+func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, at *fieldPath) {
 	for _, f := range g.fields {
 		fv := v.FieldByIndex(f.index)
-		name := prefix + f.name
 		switch {
 		case f.grp != nil && fv.Kind() == reflect.Slice:
-			ev.list(f, n, fv, name)
+			ev.list(f, n, fv, &fieldPath{parent: at, name: f.name})
 		case f.grp != nil:
 			scope := n
 			if f.grp.scope != nil {
@@ -231,7 +256,7 @@ func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, prefix string
 				st = st.Elem()
 			}
 			obj := reflect.New(st)
-			ev.group(f.grp, scope, obj.Elem(), name+".")
+			ev.group(f.grp, scope, obj.Elem(), &fieldPath{parent: at, name: f.name})
 			if obj.Elem().IsZero() {
 				continue
 			}
@@ -251,12 +276,12 @@ func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, prefix string
 				fv.Set(reflect.ValueOf(vals))
 			}
 		default:
-			ev.scalar(f, n, fv, name)
+			ev.scalar(f, n, fv, at)
 		}
 	}
 }
 
-func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value, name string) {
+func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value, at *fieldPath) {
 	var nodes []*x12.Node
 	switch {
 	case f.grp.each != nil:
@@ -273,60 +298,103 @@ func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value, name string) 
 			nodes = []*x12.Node{n}
 		}
 	}
-	out := reflect.MakeSlice(fv.Type(), 0, len(nodes))
+	out := reflect.MakeSlice(fv.Type(), len(nodes), len(nodes))
 	for i, c := range nodes {
-		elem := reflect.New(fv.Type().Elem()).Elem()
-		prefix := fmt.Sprintf("%s[%d].", name, i+1)
-		ev.group(f.grp, c, elem, prefix)
-		ev.lineRules(elem, c, prefix)
-		out = reflect.Append(out, elem)
+		elem := out.Index(i)
+		item := &fieldPath{parent: at, index: i + 1}
+		ev.group(f.grp, c, elem, item)
+		if f.grp.line != nil && (ev.sp.xref != nil || len(ev.sp.uom) > 0) {
+			ev.lineRules(f.grp.line, elem, c, item)
+		}
 	}
 	fv.Set(out)
 }
 
 // lineRules applies the item cross-reference and unit conversions to one
 // list element that has such fields.
-func (ev *evaluator) lineRules(elem reflect.Value, n *x12.Node, prefix string) {
-	fields := jsonFieldValues(elem)
+func (ev *evaluator) lineRules(li *lineInfo, elem reflect.Value, n *x12.Node, at *fieldPath) {
 	if x := ev.sp.xref; x != nil {
-		theirs, okT := fields[x.partner]
-		ours, okO := fields[x.ours]
-		if okT && okO && theirs.String() != "" && ours.String() == "" {
-			if mapped, ok := x.toOurs[theirs.String()]; ok {
+		theirs, ours, ok := li.pair(elem, x.partner, x.ours)
+		if ok && theirs.String() != "" && ours.String() == "" {
+			if mapped, found := x.toOurs[theirs.String()]; found {
 				ours.SetString(mapped)
 			} else if x.required {
-				ev.fail(n, nil, 0, prefix+x.partner, nil, "partner item %q is not in the item cross-reference %s", theirs.String(), x.file)
+				ev.fail(n, nil, 0, &fieldPath{parent: at, name: x.partner}, nil, "partner item %q is not in the item cross-reference %s", theirs.String(), x.file)
 			}
 		}
 	}
-	uom, ok := fields["uom"]
-	if !ok {
+	if li.uom == nil {
 		return
 	}
+	uom := elem.FieldByIndex(li.uom)
 	for _, u := range ev.sp.uom {
 		if uom.String() != u.from {
 			continue
 		}
-		for name, fv := range fields {
-			if fv.String() == "" || !decimalFields[name] {
+		for _, d := range li.decimals {
+			fv := elem.FieldByIndex(d.index)
+			if fv.String() == "" {
 				continue
 			}
-			divide := strings.Contains(name, "price")
-			out, err := scaleDecimal(fv.String(), u.factor, divide)
+			out, err := scaleDecimal(fv.String(), u.factor, d.price)
 			if err != nil {
-				ev.fail(n, nil, 0, prefix+name, nil, "converting %s to %s: %v", u.from, u.to, err)
+				ev.fail(n, nil, 0, &fieldPath{parent: at, name: d.name}, nil, "converting %s to %s: %v", u.from, u.to, err)
 				continue
 			}
 			fv.SetString(out)
 		}
 		// Every unit field in the partner's unit follows (uom, ack_uom).
-		for name, fv := range fields {
-			if strings.HasSuffix(name, "uom") && fv.String() == u.from {
+		for _, idx := range li.uoms {
+			if fv := elem.FieldByIndex(idx); fv.String() == u.from {
 				fv.SetString(u.to)
 			}
 		}
 		break
 	}
+}
+
+// lineInfo locates, once per element type, the fields the line rules use.
+type lineInfo struct {
+	byName   map[string][]int
+	uom      []int   // the "uom" field
+	uoms     [][]int // every field ending in "uom"
+	decimals []decimalField
+}
+
+type decimalField struct {
+	name  string
+	index []int
+	price bool
+}
+
+func newLineInfo(t reflect.Type) *lineInfo {
+	li := &lineInfo{byName: map[string][]int{}}
+	for name, sf := range jsonFields(t) {
+		if sf.Type.Kind() != reflect.String {
+			continue
+		}
+		li.byName[name] = sf.Index
+		if name == "uom" {
+			li.uom = sf.Index
+		}
+		if strings.HasSuffix(name, "uom") {
+			li.uoms = append(li.uoms, sf.Index)
+		}
+		if decimalFields[name] {
+			li.decimals = append(li.decimals, decimalField{name: name, index: sf.Index, price: strings.Contains(name, "price")})
+		}
+	}
+	return li
+}
+
+// pair returns two string fields of elem by JSON name, if both exist.
+func (li *lineInfo) pair(elem reflect.Value, a, b string) (reflect.Value, reflect.Value, bool) {
+	ia, okA := li.byName[a]
+	ib, okB := li.byName[b]
+	if !okA || !okB {
+		return reflect.Value{}, reflect.Value{}, false
+	}
+	return elem.FieldByIndex(ia), elem.FieldByIndex(ib), true
 }
 
 // jsonFieldValues maps the JSON names of a struct's string fields to them.
@@ -342,7 +410,7 @@ func jsonFieldValues(v reflect.Value) map[string]reflect.Value {
 	return out
 }
 
-func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, name string) {
+func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, at *fieldPath) {
 	var raw string
 	var seg *x12.Segment
 	var ord int
@@ -360,7 +428,7 @@ func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, name string
 	}
 	val, err := f.toCanonical(raw)
 	if err != nil {
-		ev.fail(n, seg, ord, name, f, "%v", err)
+		ev.fail(n, seg, ord, &fieldPath{parent: at, name: f.name}, f, "%v", err)
 		return
 	}
 	if val == "" && f.required {
@@ -368,7 +436,7 @@ func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, name string
 		if f.path != nil {
 			where = fmt.Sprintf("is missing: no value at %s", f.path.Raw)
 		}
-		ev.fail(n, seg, ord, name, f, "required field %s", where)
+		ev.fail(n, seg, ord, &fieldPath{parent: at, name: f.name}, f, "required field %s", where)
 		return
 	}
 	fv.SetString(val)

@@ -24,6 +24,8 @@ type Path struct {
 	Elem  int
 	Comp  int
 	Qual  string
+
+	quals []int // for Qual paths: the qualifier positions of Seg (from the schema)
 }
 
 // Step selects loop instances by loop ID and conditions on their trigger.

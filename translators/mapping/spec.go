@@ -56,6 +56,7 @@ type codeTable struct {
 
 type group struct {
 	each   []Step   // array: one element per loop instance
+	line   *lineInfo // array elements: where the line rules act (nil: no rules)
 	hl     []string // array: one element per HL instance of these levels (nearest)
 	orSelf bool     // hl array: use the scope itself when no such level exists
 	scope  []Step   // object: the loop instance holding its fields
@@ -628,7 +629,7 @@ func (c *compiler) path(n *yaml.Node, s string, entry *x12.Entry) (*Path, *x12.E
 		}
 	}
 	if p.Qual != "" {
-		if len(qualifierPositions(def)) == 0 {
+		if p.quals = qualifierPositions(def); len(p.quals) == 0 {
 			return nil, nil, c.errf(n, "segment %s has no qualifier/value pairs for %s", p.Seg, s)
 		}
 		return p, nil, nil
@@ -705,6 +706,7 @@ func (c *compiler) field(k, v *yaml.Node, sf reflect.StructField, g *group) (*fi
 		if err != nil {
 			return nil, err
 		}
+		grp.line = newLineInfo(t.Elem())
 		f.grp = grp
 		return f, nil
 	default:

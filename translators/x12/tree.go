@@ -30,20 +30,55 @@ func (n *Node) Trigger() *Segment {
 // Sets without a schema give a flat root.
 func Tree(s *SetResult) *Node {
 	root := &Node{}
-	byInst := map[int]*Node{}
-	for i, seg := range s.Raw {
+	// First pass: create the loop instances and count their segments.
+	var byInst []*Node // loop instances are numbered 1, 2, 3… in order
+	var pool []Node
+	count := map[*Node]int{}
+	rootCount := 0
+	owner := make([]*Node, len(s.Raw))
+	for i := range s.Raw {
 		n := root
 		if i < len(s.Loops) {
 			for _, ref := range s.Loops[i] {
-				child, ok := byInst[ref.Instance]
-				if !ok {
-					child = &Node{LoopID: ref.ID, Parent: n}
+				for len(byInst) <= ref.Instance {
+					byInst = append(byInst, nil)
+				}
+				child := byInst[ref.Instance]
+				if child == nil {
+					if len(pool) == cap(pool) {
+						pool = make([]Node, 0, 64)
+					}
+					pool = append(pool, Node{LoopID: ref.ID, Parent: n})
+					child = &pool[len(pool)-1]
 					n.Children = append(n.Children, child)
 					byInst[ref.Instance] = child
 				}
 				n = child
 			}
 		}
+		owner[i] = n
+		if n == root {
+			rootCount++
+		} else {
+			count[n]++
+		}
+	}
+	// Second pass: hand each node its part of two shared slices.
+	segs := make([]*Segment, len(s.Raw))
+	ords := make([]int, len(s.Raw))
+	next := 0
+	carve := func(n *Node, c int) {
+		n.Segments, n.Ordinals = segs[next:next:next+c], ords[next:next:next+c]
+		next += c
+	}
+	carve(root, rootCount)
+	for _, n := range byInst {
+		if n != nil {
+			carve(n, count[n])
+		}
+	}
+	for i, seg := range s.Raw {
+		n := owner[i]
 		n.Segments = append(n.Segments, seg)
 		n.Ordinals = append(n.Ordinals, i+1)
 	}

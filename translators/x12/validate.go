@@ -122,6 +122,11 @@ type Validator struct {
 	Registry *Registry
 	// KeepSegments makes every SetResult carry its segments (for translation).
 	KeepSegments bool
+	// ReuseSegments, with KeepSegments, reuses the memory of one set's
+	// segments for the next: SetResult.Raw and Loops are then valid only
+	// during the Set callback. It spares the garbage collector when every
+	// set is consumed as it comes, as translation does.
+	ReuseSegments bool
 }
 
 // Validate reads every interchange from src and reports through ev. It
@@ -179,6 +184,7 @@ type state struct {
 	controls  map[string]bool // ST02s in the current group
 	instances int             // loop instances numbered so far in the set
 	pool      [][]int         // count slices, one per loop depth
+	kept      keptChunks      // where kept segments are copied
 	anClass   [256]uint8      // byte classes for text values (see setANClass)
 	event     SegmentEvent
 }
@@ -216,19 +222,62 @@ func (st *state) push(e *Entry) {
 }
 
 // keep records seg and its loop path in the set (Validator.KeepSegments).
+// Copies are carved out of chunks that are never reused, so kept sets stay
+// valid, at a few allocations per chunk instead of several per segment.
 func (st *state) keep(seg *Segment) {
 	if !st.v.KeepSegments || st.set == nil {
 		return
 	}
-	st.set.Raw = append(st.set.Raw, seg.Clone())
+	k := &st.kept
+	n := 0
+	for _, e := range seg.Elements {
+		n += len(e)
+	}
+	if cap(k.bytes)-len(k.bytes) < n {
+		k.bytes = make([]byte, 0, max(n, 64<<10))
+	}
+	if cap(k.elems)-len(k.elems) < len(seg.Elements) {
+		k.elems = make([][]byte, 0, max(len(seg.Elements), 4096))
+	}
+	if len(k.segs) == cap(k.segs) {
+		k.segs = make([]Segment, 0, 512)
+	}
+	first := len(k.elems)
+	for _, e := range seg.Elements {
+		start := len(k.bytes)
+		k.bytes = append(k.bytes, e...)
+		k.elems = append(k.elems, k.bytes[start:len(k.bytes):len(k.bytes)])
+	}
+	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: k.elems[first:len(k.elems):len(k.elems)]})
+	st.set.Raw = append(st.set.Raw, &k.segs[len(k.segs)-1])
+	if st.v.ReuseSegments {
+		k.raw = st.set.Raw
+	}
 	var path []LoopRef
-	if len(st.stack) > 1 {
-		path = make([]LoopRef, len(st.stack)-1)
-		for i, f := range st.stack[1:] {
-			path[i] = LoopRef{ID: f.entry.Loop, Instance: f.inst}
+	if depth := len(st.stack) - 1; depth > 0 {
+		if cap(k.loops)-len(k.loops) < depth {
+			k.loops = make([]LoopRef, 0, max(depth, 1024))
 		}
+		start := len(k.loops)
+		for _, f := range st.stack[1:] {
+			k.loops = append(k.loops, LoopRef{ID: f.entry.Loop, Instance: f.inst})
+		}
+		path = k.loops[start:len(k.loops):len(k.loops)]
 	}
 	st.set.Loops = append(st.set.Loops, path)
+	if st.v.ReuseSegments {
+		k.paths = st.set.Loops
+	}
+}
+
+// keptChunks hold the copies of kept segments.
+type keptChunks struct {
+	bytes []byte
+	elems [][]byte
+	segs  []Segment
+	loops []LoopRef
+	raw   []*Segment  // with ReuseSegments: the Raw of the last set, for reuse
+	paths [][]LoopRef // likewise its Loops
 }
 
 func (st *state) readerWarning(off int64, msg string) {
@@ -670,6 +719,11 @@ func (st *state) st(seg *Segment) {
 	st.hlLevels = st.hlLevels[:0]
 	st.stack = st.stack[:0]
 	st.instances = 0
+	if st.v.KeepSegments && st.v.ReuseSegments {
+		k := &st.kept
+		k.bytes, k.elems, k.segs, k.loops = k.bytes[:0], k.elems[:0], k.segs[:0], k.loops[:0]
+		s.Raw, s.Loops = k.raw[:0], k.paths[:0]
+	}
 	if len(s.ID) != 3 || !allDigits(s.ID) {
 		st.errorf(LevelSet, "6", seg, 1, ErrEnvelope, "ST01 transaction set identifier %q is not three digits", s.ID)
 	}
