@@ -55,11 +55,11 @@ type codeTable struct {
 }
 
 type group struct {
-	each   []Step   // array: one element per loop instance
+	each   []Step    // array: one element per loop instance
 	line   *lineInfo // array elements: where the line rules act (nil: no rules)
-	hl     []string // array: one element per HL instance of these levels (nearest)
-	orSelf bool     // hl array: use the scope itself when no such level exists
-	scope  []Step   // object: the loop instance holding its fields
+	hl     []string  // array: one element per HL instance of these levels (nearest)
+	orSelf bool      // hl array: use the scope itself when no such level exists
+	scope  []Step    // object: the loop instance holding its fields
 	entry  *x12.Entry
 	fields []*field
 	at     pos
