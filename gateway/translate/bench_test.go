@@ -60,3 +60,16 @@ func BenchmarkTranslateVsValidate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTranslate is translation alone, for profiling.
+func BenchmarkTranslate(b *testing.B) {
+	data := benchInputs["850"]()
+	tr := MustTranslator(b, "")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tr.Inbound(bytes.NewReader(data), Options{File: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,12 +1,14 @@
 package mapping
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/edigate/edigate/translators/canonical"
 	"github.com/edigate/edigate/translators/x12"
@@ -77,12 +79,15 @@ func (es Errors) Error() string {
 }
 
 type evaluator struct {
-	sp   *Spec
-	in   Input
-	comp byte
-	errs Errors
-	hl   *hlIndex
-	root *x12.Node
+	buf   []byte
+	pend  []pending
+	trees x12.TreeBuilder
+	sp    *Spec
+	in    Input
+	comp  byte
+	errs  Errors
+	hl    *hlIndex
+	root  *x12.Node
 }
 
 // Translate maps one set into a canonical document. It returns Errors when
@@ -100,13 +105,24 @@ func (sp *Spec) Translate(in Input) (canonical.Document, error) {
 	h.CorrelationID = in.CorrelationID
 	h.Source = canonical.Source{Set: s.ID, Version: s.Version, InterchangeControl: s.Interchange, GroupControl: s.Group, TransactionControl: s.Control}
 	h.ID = DocumentID(in.Partner, sp.Kind, s.Interchange, s.Group, s.Control, s.SenderID)
-	ev := &evaluator{sp: sp, in: in, comp: s.Delimiters.Component, root: x12.Tree(s)}
+	ev := scratch.Get().(*evaluator)
+	defer func() {
+		clear(ev.pend[:cap(ev.pend)])
+		*ev = evaluator{buf: ev.buf[:0], pend: ev.pend[:0], trees: ev.trees}
+		scratch.Put(ev)
+	}()
+	ev.sp, ev.in, ev.comp, ev.root = sp, in, s.Delimiters.Component, ev.trees.Build(s)
 	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).Elem(), nil)
+	ev.flush()
 	if len(ev.errs) > 0 {
 		return doc, ev.errs
 	}
 	return doc, nil
 }
+
+// scratch holds evaluators between documents, so that their buffers are
+// reused rather than grown anew for every document.
+var scratch = sync.Pool{New: func() any { return new(evaluator) }}
 
 // DocumentID derives a stable document id from where the document came
 // from, so that translating the same set again gives the same id.
@@ -185,11 +201,11 @@ func child(n *x12.Node, st Step) *x12.Node {
 	return nil
 }
 
-// resolve finds a path's value under n.
-func (ev *evaluator) resolve(p *Path, n *x12.Node) (val string, seg *x12.Segment, ord int, found bool) {
+// resolve finds a path's value under n, as bytes of the input (no copy).
+func (ev *evaluator) resolve(p *Path, n *x12.Node) (val []byte, seg *x12.Segment, ord int, found bool) {
 	n = follow(n, p.Loops)
 	if n == nil {
-		return "", nil, 0, false
+		return nil, nil, 0, false
 	}
 	for i, s := range n.Segments {
 		if string(s.ID()) != p.Seg || !condOK(s, p.Cond) {
@@ -198,22 +214,46 @@ func (ev *evaluator) resolve(p *Path, n *x12.Node) (val string, seg *x12.Segment
 		if p.Qual != "" {
 			for _, q := range p.quals {
 				if string(s.Element(q)) == p.Qual {
-					return string(s.Element(q + 1)), s, n.Ordinals[i], true
+					return s.Element(q + 1), s, n.Ordinals[i], true
 				}
 			}
 			continue
 		}
 		el := s.Element(p.Elem)
 		if p.Comp > 0 {
-			parts := strings.Split(string(el), string(ev.comp))
-			if p.Comp > len(parts) {
-				return "", s, n.Ordinals[i], true
+			for c := 1; c < p.Comp; c++ {
+				k := bytes.IndexByte(el, ev.comp)
+				if k < 0 {
+					return nil, s, n.Ordinals[i], true
+				}
+				el = el[k+1:]
 			}
-			return parts[p.Comp-1], s, n.Ordinals[i], true
+			if k := bytes.IndexByte(el, ev.comp); k >= 0 {
+				el = el[:k]
+			}
 		}
-		return string(el), s, n.Ordinals[i], true
+		return el, s, n.Ordinals[i], true
 	}
-	return "", nil, 0, false
+	return nil, nil, 0, false
+}
+
+// pending is a string field whose value waits in the evaluator's buffer:
+// a document's values become one string, not one allocation each.
+type pending struct {
+	fv         reflect.Value
+	start, end int
+}
+
+// flush sets the pending fields from the buffer.
+func (ev *evaluator) flush() {
+	if len(ev.pend) == 0 {
+		return
+	}
+	all := string(ev.buf)
+	for _, p := range ev.pend {
+		p.fv.SetString(all[p.start:p.end])
+	}
+	ev.buf, ev.pend = ev.buf[:0], ev.pend[:0]
 }
 
 // fieldPath names a canonical field (lines[2].quantity) only when an error
@@ -256,8 +296,9 @@ func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, at *fieldPath
 				st = st.Elem()
 			}
 			obj := reflect.New(st)
+			before := len(ev.pend)
 			ev.group(f.grp, scope, obj.Elem(), &fieldPath{parent: at, name: f.name})
-			if obj.Elem().IsZero() {
+			if len(ev.pend) == before && obj.Elem().IsZero() {
 				continue
 			}
 			if fv.Kind() == reflect.Pointer {
@@ -268,8 +309,8 @@ func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, at *fieldPath
 		case fv.Kind() == reflect.Slice:
 			var vals []string
 			for _, p := range f.paths {
-				if val, _, _, _ := ev.resolve(p, n); strings.TrimSpace(val) != "" {
-					vals = append(vals, strings.TrimSpace(val))
+				if val, _, _, _ := ev.resolve(p, n); len(bytes.TrimSpace(val)) > 0 {
+					vals = append(vals, string(bytes.TrimSpace(val)))
 				}
 			}
 			if len(vals) > 0 {
@@ -304,6 +345,7 @@ func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value, at *fieldPath
 		item := &fieldPath{parent: at, index: i + 1}
 		ev.group(f.grp, c, elem, item)
 		if f.grp.line != nil && (ev.sp.xref != nil || len(ev.sp.uom) > 0) {
+			ev.flush() // the rules read the line's values
 			ev.lineRules(f.grp.line, elem, c, item)
 		}
 	}
@@ -411,27 +453,32 @@ func jsonFieldValues(v reflect.Value) map[string]reflect.Value {
 }
 
 func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, at *fieldPath) {
-	var raw string
+	var raw []byte
 	var seg *x12.Segment
 	var ord int
 	switch {
 	case len(f.paths) > 1:
 		for _, p := range f.paths { // the first path that has a value
-			if raw, seg, ord, _ = ev.resolve(p, n); strings.TrimSpace(raw) != "" {
+			if raw, seg, ord, _ = ev.resolve(p, n); len(bytes.TrimSpace(raw)) > 0 {
 				break
 			}
 		}
-		raw = strings.TrimSpace(raw)
 	case f.path != nil:
 		raw, seg, ord, _ = ev.resolve(f.path, n)
-		raw = strings.TrimSpace(raw)
 	}
-	val, err := f.toCanonical(raw)
+	raw = bytes.TrimSpace(raw)
+	start := len(ev.buf)
+	buf, lit, appended, err := f.appendCanonical(ev.buf, raw)
+	ev.buf = buf
 	if err != nil {
 		ev.fail(n, seg, ord, &fieldPath{parent: at, name: f.name}, f, "%v", err)
 		return
 	}
-	if val == "" && f.required {
+	if appended && len(buf) > start {
+		ev.pend = append(ev.pend, pending{fv: fv, start: start, end: len(buf)})
+		return
+	}
+	if lit == "" && f.required {
 		where := "is missing"
 		if f.path != nil {
 			where = fmt.Sprintf("is missing: no value at %s", f.path.Raw)
@@ -439,7 +486,80 @@ func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, at *fieldPa
 		ev.fail(n, seg, ord, &fieldPath{parent: at, name: f.name}, f, "required field %s", where)
 		return
 	}
-	fv.SetString(val)
+	fv.SetString(lit)
+}
+
+// appendCanonical converts an X12 value into the canonical form of the
+// field: either a string that already exists (a code, a constant) or bytes
+// appended to buf.
+func (f *field) appendCanonical(buf, raw []byte) (out []byte, lit string, appended bool, err error) {
+	switch {
+	case f.cnst != "":
+		return buf, f.cnst, false, nil
+	case len(raw) == 0:
+		return buf, f.dflt, false, nil
+	case f.codes != nil:
+		if v, ok := f.codes.toCanon[string(raw)]; ok {
+			return buf, v, false, nil
+		}
+		if f.codes.fallback != "" {
+			return buf, f.codes.fallback, false, nil
+		}
+		return append(buf, raw...), "", true, nil
+	case f.date != "" || f.def != nil && f.def.Type == "DT":
+		switch {
+		case len(raw) == 8 && digitsOnlyBytes(raw) && f.date != "YYMMDD":
+			return append(append(append(append(append(buf, raw[:4]...), '-'), raw[4:6]...), '-'), raw[6:]...), "", true, nil
+		case len(raw) == 6 && digitsOnlyBytes(raw) && f.date != "CCYYMMDD":
+			century := "20"
+			if string(raw[:2]) >= "50" {
+				century = "19"
+			}
+			return append(append(append(append(append(append(buf, century...), raw[:2]...), '-'), raw[2:4]...), '-'), raw[4:]...), "", true, nil
+		}
+		_, err := x12DateToISO(string(raw), f.date)
+		return buf, "", false, err
+	case f.decimals > 0:
+		v, err := impliedToDecimal(string(raw), f.decimals)
+		return buf, v, false, err
+	case f.decimal:
+		if canonicalDecimal(raw) {
+			return append(buf, raw...), "", true, nil
+		}
+		v, err := normDecimal(string(raw))
+		return buf, v, false, err
+	}
+	return append(buf, raw...), "", true, nil
+}
+
+func digitsOnlyBytes(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalDecimal reports whether b is already a decimal in canonical
+// form (what normDecimal would return unchanged).
+func canonicalDecimal(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] == '.' || b[len(b)-1] == '.' || len(b) > 1 && b[0] == '0' && b[1] != '.' {
+		return false
+	}
+	dots := 0
+	for _, c := range b {
+		switch {
+		case c == '.':
+			dots++
+		case c < '0' || c > '9':
+			return false
+		}
+	}
+	return dots <= 1
 }
 
 // toCanonical converts an X12 value into the canonical form of the field.

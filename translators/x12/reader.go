@@ -19,6 +19,7 @@ type Segment struct {
 	// or repetition separator. Validation then skips rescanning its text.
 	Plain bool
 	key   uint32 // segKey of the ID when set by the fast path, else 0
+	raw   []byte // the elements with their separators, when they lie in one run
 }
 
 // Key returns the segment ID packed as segKey does.
@@ -284,7 +285,7 @@ func (r *Reader) nextISA() (*Segment, error) {
 	}
 	r.delims.Suffix = string(suffix[:n])
 	r.seg.Offset = off
-	r.seg.Plain, r.seg.key = false, 0
+	r.seg.Plain, r.seg.key, r.seg.raw = false, 0, nil
 	r.seg.Elements = r.seg.Elements[:0]
 	r.seg.Elements = append(r.seg.Elements, []byte("ISA"))
 	for f := 1; f <= 16; f++ {
@@ -360,6 +361,7 @@ func (r *Reader) nextFast() (*Segment, bool) {
 			r.seg.Elements = append(els, b[start:j:j])
 			r.seg.Offset = r.base + int64(i)
 			r.seg.Plain = plain
+			r.seg.raw = b[:j:j]
 			r.r = i + j + 1
 			return &r.seg, true
 		case clsMark:
@@ -478,6 +480,7 @@ func (r *Reader) dropLineBreaks(raw []byte, off int64) []byte {
 }
 
 func (r *Reader) split(raw []byte, off int64) {
+	whole := raw[:len(raw):len(raw)]
 	sep := r.delims.Element
 	els := r.seg.Elements[:0]
 	for {
@@ -493,6 +496,7 @@ func (r *Reader) split(raw []byte, off int64) {
 	r.seg.Offset = off
 	r.seg.Plain = false
 	r.seg.key = 0
+	r.seg.raw = whole
 }
 
 // unwrapTag joins an "ISA" tag (and the separator after it) that a

@@ -15,6 +15,8 @@ type Node struct {
 	Ordinals []int // the ordinal within the set (ST is 1) of each of Segments
 	Children []*Node
 	Parent   *Node
+
+	count int // segments, while Tree builds
 }
 
 // Trigger returns the node's first segment (the loop's trigger), or nil.
@@ -29,53 +31,70 @@ func (n *Node) Trigger() *Segment {
 // instances, following the placement the validator made with the schema.
 // Sets without a schema give a flat root.
 func Tree(s *SetResult) *Node {
-	root := &Node{}
-	// First pass: create the loop instances and count their segments.
-	var byInst []*Node // loop instances are numbered 1, 2, 3… in order
-	var pool []Node
-	count := map[*Node]int{}
-	rootCount := 0
-	owner := make([]*Node, len(s.Raw))
+	var b TreeBuilder
+	return b.Build(s)
+}
+
+// TreeBuilder builds trees reusing its memory: the tree of one Build is
+// valid until the next.
+type TreeBuilder struct {
+	root  Node
+	nodes []Node // loop instance n is nodes[n-1]
+	owner []*Node
+	segs  []*Segment
+	ords  []int
+}
+
+// Build arranges s's segments into loop instances (see Tree).
+func (b *TreeBuilder) Build(s *SetResult) *Node {
+	instances := 0
+	for _, path := range s.Loops {
+		for _, ref := range path {
+			instances = max(instances, ref.Instance)
+		}
+	}
+	if cap(b.nodes) < instances {
+		b.nodes = make([]Node, instances)
+	}
+	b.nodes = b.nodes[:instances]
+	for i := range b.nodes {
+		n := &b.nodes[i]
+		*n = Node{Children: n.Children[:0]}
+	}
+	root := &b.root
+	*root = Node{Children: root.Children[:0]}
+	if cap(b.owner) < len(s.Raw) {
+		b.owner = make([]*Node, len(s.Raw))
+		b.segs = make([]*Segment, len(s.Raw))
+		b.ords = make([]int, len(s.Raw))
+	}
+	owner := b.owner[:len(s.Raw)]
+	// First pass: link the loop instances and count their segments.
 	for i := range s.Raw {
 		n := root
 		if i < len(s.Loops) {
 			for _, ref := range s.Loops[i] {
-				for len(byInst) <= ref.Instance {
-					byInst = append(byInst, nil)
-				}
-				child := byInst[ref.Instance]
-				if child == nil {
-					if len(pool) == cap(pool) {
-						pool = make([]Node, 0, 64)
-					}
-					pool = append(pool, Node{LoopID: ref.ID, Parent: n})
-					child = &pool[len(pool)-1]
+				child := &b.nodes[ref.Instance-1]
+				if child.Parent == nil {
+					child.LoopID, child.Parent = ref.ID, n
 					n.Children = append(n.Children, child)
-					byInst[ref.Instance] = child
 				}
 				n = child
 			}
 		}
 		owner[i] = n
-		if n == root {
-			rootCount++
-		} else {
-			count[n]++
-		}
+		n.count++
 	}
 	// Second pass: hand each node its part of two shared slices.
-	segs := make([]*Segment, len(s.Raw))
-	ords := make([]int, len(s.Raw))
+	segs, ords := b.segs[:len(s.Raw)], b.ords[:len(s.Raw)]
 	next := 0
-	carve := func(n *Node, c int) {
-		n.Segments, n.Ordinals = segs[next:next:next+c], ords[next:next:next+c]
-		next += c
+	carve := func(n *Node) {
+		n.Segments, n.Ordinals = segs[next:next:next+n.count], ords[next:next:next+n.count]
+		next += n.count
 	}
-	carve(root, rootCount)
-	for _, n := range byInst {
-		if n != nil {
-			carve(n, count[n])
-		}
+	carve(root)
+	for i := range b.nodes {
+		carve(&b.nodes[i])
 	}
 	for i, seg := range s.Raw {
 		n := owner[i]

@@ -243,10 +243,22 @@ func (st *state) keep(seg *Segment) {
 		k.segs = make([]Segment, 0, 512)
 	}
 	first := len(k.elems)
-	for _, e := range seg.Elements {
-		start := len(k.bytes)
-		k.bytes = append(k.bytes, e...)
-		k.elems = append(k.elems, k.bytes[start:len(k.bytes):len(k.bytes)])
+	if span := seg.raw; span != nil && len(span) == n+len(seg.Elements)-1 {
+		// The usual case: the elements lie in one run of the reader's
+		// buffer, one separator apart; copy the run once and re-slice it.
+		base := len(k.bytes)
+		k.bytes = append(k.bytes, span...)
+		at := base
+		for _, e := range seg.Elements {
+			k.elems = append(k.elems, k.bytes[at:at+len(e):at+len(e)])
+			at += len(e) + 1
+		}
+	} else {
+		for _, e := range seg.Elements {
+			start := len(k.bytes)
+			k.bytes = append(k.bytes, e...)
+			k.elems = append(k.elems, k.bytes[start:len(k.bytes):len(k.bytes)])
+		}
 	}
 	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: k.elems[first:len(k.elems):len(k.elems)]})
 	st.set.Raw = append(st.set.Raw, &k.segs[len(k.segs)-1])
