@@ -98,6 +98,11 @@ type Result struct {
 	// were translated with the default mappings.
 	Unknown []string
 	Sets    int
+	// Refused counts sets not translated because their sender is not the
+	// partner that uploaded them (Options.Sender).
+	Refused int
+	// Interchanges lists the ISA13 of every interchange read.
+	Interchanges []string
 }
 
 // Options for Inbound.
@@ -105,6 +110,11 @@ type Options struct {
 	Partner       string // translate as this partner, whoever the sender is
 	File          string // shown in errors
 	CorrelationID string
+	// Ack, when set, builds the acknowledgements of the file in the same pass.
+	Ack *x12.Acknowledger
+	// Sender, when set, is the partner that authenticated the upload: sets
+	// whose ISA sender is another partner (or nobody known) are refused.
+	Sender string
 }
 
 // Inbound validates and translates every set in r. Invalid sets are not
@@ -121,7 +131,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 	}
 	unknown := map[string]bool{}
 	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true}
-	err := v.Validate(r, x12.Events{
+	ev := x12.Events{
 		Issue: func(e *x12.ParseError) {
 			if e.Severity == x12.SeverityWarning {
 				res.Warnings = append(res.Warnings, e)
@@ -144,6 +154,11 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 					unknown[key] = true
 					res.Unknown = append(res.Unknown, key)
 				}
+			}
+			if opt.Sender != "" && (p == nil || p.ID != opt.Sender) {
+				res.Problems = append(res.Problems, fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: the interchange sender %s:%s is not this partner's x12.isa; the set is refused", opt.File, s.Offset, opt.Sender, s.Interchange, s.Group, s.Control, s.SenderQual, s.SenderID))
+				res.Refused++
+				return
 			}
 			partnerID := ""
 			if p != nil {
@@ -177,7 +192,16 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			}
 			res.Documents = append(res.Documents, doc)
 		},
-	})
+		Interchange: func(ix *x12.InterchangeResult) {
+			if ix.Control != "" {
+				res.Interchanges = append(res.Interchanges, ix.Control)
+			}
+		},
+	}
+	if opt.Ack != nil {
+		ev = opt.Ack.Events(ev)
+	}
+	err := v.Validate(r, ev)
 	return res, err
 }
 

@@ -155,8 +155,11 @@ func readAll(name string, stdin io.Reader) ([]byte, error) {
 }
 
 func runPartner(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "init" {
+		return runPartnerInit(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, "usage: edigate partner check [--update] [PATH]")
+		fmt.Fprintln(stderr, "usage: edigate partner check [--update] [PATH]\n       edigate partner init ID --isa QUAL:ID [...]")
 		return 2
 	}
 	fs := flag.NewFlagSet("partner check", flag.ContinueOnError)

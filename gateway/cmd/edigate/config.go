@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/edigate/edigate/gateway/translate"
+)
+
+// Config is everything `edigate serve` needs. Defaults work with no file;
+// a YAML file overrides them and environment variables override the file.
+type Config struct {
+	// DataDir holds the database, the payload archive, the SFTP folders,
+	// the SSH host key and the AS2 identity ($EDIGATE_DATA).
+	DataDir string `yaml:"data_dir"`
+	// PartnersDir holds one YAML file per partner ($EDIGATE_PARTNERS).
+	PartnersDir string `yaml:"partners_dir"`
+	// MappingsDir holds partner mappings; default: beside PartnersDir
+	// ($EDIGATE_MAPPINGS).
+	MappingsDir string `yaml:"mappings_dir"`
+	HTTPAddr    string `yaml:"http_addr"` // $EDIGATE_HTTP_ADDR, default :8080
+	SFTPAddr    string `yaml:"sftp_addr"` // $EDIGATE_SFTP_ADDR, default :2222
+	// AS2ID is our AS2 name ($EDIGATE_AS2_ID, default EDIGATE).
+	AS2ID string `yaml:"as2_id"`
+	// ISAID is our interchange id as QUAL:ID ($EDIGATE_ISA_ID, default ZZ:EDIGATE).
+	ISAID string `yaml:"isa_id"`
+	// GSID is our application code in GS02/GS03 (default: the ISA id).
+	GSID string `yaml:"gs_id"`
+	// LogFormat is text or json ($EDIGATE_LOG_FORMAT).
+	LogFormat string `yaml:"log_format"`
+	// MaxUpload bounds one received file, as 100MB ($EDIGATE_MAX_UPLOAD).
+	MaxUpload string `yaml:"max_upload"`
+}
+
+// DefaultConfig is the configuration with no file and no environment.
+func DefaultConfig() Config {
+	return Config{
+		DataDir: "data", PartnersDir: "partners", HTTPAddr: ":8080", SFTPAddr: ":2222",
+		AS2ID: "EDIGATE", ISAID: "ZZ:EDIGATE", LogFormat: "text", MaxUpload: "100MB",
+	}
+}
+
+// LoadConfig reads a YAML file (strictly: unknown keys are errors) over the
+// defaults, then applies the environment.
+func LoadConfig(file string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return c, err
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	for name, field := range map[string]*string{
+		"EDIGATE_DATA": &c.DataDir, "EDIGATE_PARTNERS": &c.PartnersDir, "EDIGATE_MAPPINGS": &c.MappingsDir,
+		"EDIGATE_HTTP_ADDR": &c.HTTPAddr, "EDIGATE_SFTP_ADDR": &c.SFTPAddr, "EDIGATE_AS2_ID": &c.AS2ID,
+		"EDIGATE_ISA_ID": &c.ISAID, "EDIGATE_GS_ID": &c.GSID, "EDIGATE_LOG_FORMAT": &c.LogFormat,
+		"EDIGATE_MAX_UPLOAD": &c.MaxUpload,
+	} {
+		if v := getenv(name); v != "" {
+			*field = v
+		}
+	}
+	if c.MappingsDir == "" {
+		c.MappingsDir = filepath.Join(filepath.Dir(filepath.Clean(c.PartnersDir)), "mappings")
+	}
+	return c, c.Validate()
+}
+
+// Validate checks values that can be checked without starting anything.
+func (c Config) Validate() error {
+	var problems []string
+	if c.DataDir == "" {
+		problems = append(problems, "data_dir is empty")
+	}
+	if _, _, err := translate.Identity(c.ISAID); err != nil {
+		problems = append(problems, "isa_id: "+err.Error())
+	}
+	if c.AS2ID == "" || len(c.AS2ID) > 128 || strings.ContainsAny(c.AS2ID, "\r\n") {
+		problems = append(problems, fmt.Sprintf("as2_id %q is not a valid AS2 name", c.AS2ID))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		problems = append(problems, fmt.Sprintf("log_format %q is not text or json", c.LogFormat))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}

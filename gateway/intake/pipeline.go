@@ -1,0 +1,269 @@
+// Package intake processes what partners send, once it is stored: it
+// validates each message, answers with 997/999/TA1 over the partner's own
+// transport, translates the sets into canonical documents and stores them.
+// The queue is the store: a crashed worker's message is claimed again when
+// its lease expires, and every step is idempotent, so a message is
+// processed exactly once or lands in the dead-letter list with its reason.
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/gateway/translate"
+	"github.com/edigate/edigate/partners"
+	"github.com/edigate/edigate/translators/x12"
+)
+
+// Pipeline is the worker that drains the store's queue.
+type Pipeline struct {
+	Store      gateway.Store
+	Translator *translate.Translator
+	// SenderFor returns how acknowledgements reach a partner (its AS2
+	// endpoint, its own SFTP server, or our SFTP outbound folder).
+	SenderFor func(p *partners.Partner) gateway.Sender
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	Lease       time.Duration // how long a claim lasts (default 2m)
+	MaxAttempts int           // default 5, or the partner's sla.retry.attempts
+	Backoff     time.Duration // first retry delay (default 30s, or the partner's), doubled each time
+	Poll        time.Duration // how often to look for due messages when not woken (default 1s)
+
+	wake chan struct{}
+}
+
+// Wake tells the worker that a message was received.
+func (p *Pipeline) Wake() {
+	if p.wake == nil {
+		return
+	}
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Pipeline) log() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// Init prepares the wake-up channel; call it before Run and Wake.
+func (p *Pipeline) Init() {
+	if p.wake == nil {
+		p.wake = make(chan struct{}, 1)
+	}
+}
+
+// Run processes messages until ctx is done.
+func (p *Pipeline) Run(ctx context.Context) error {
+	p.Init()
+	poll := p.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	for {
+		for {
+			did, err := p.ProcessOne(ctx)
+			if err != nil {
+				p.log().Error("processing queue", "err", err)
+				break
+			}
+			if !did || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.wake:
+		case <-time.After(poll):
+		}
+	}
+}
+
+// ProcessOne claims and processes the next due message. It reports whether
+// there was one.
+func (p *Pipeline) ProcessOne(ctx context.Context) (bool, error) {
+	lease := p.Lease
+	if lease <= 0 {
+		lease = 2 * time.Minute
+	}
+	m, err := p.Store.ClaimNext(ctx, p.now(), lease)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	log := p.log().With("message_id", m.ID, "partner_id", m.Partner, "correlation_id", m.CorrelationID)
+	outcome, perr := p.process(ctx, m, log)
+	if perr == nil {
+		return true, p.Store.UpdateMessage(ctx, m.ID, outcome)
+	}
+	// A failed attempt: retry with backoff, or give up.
+	attempts := m.Attempts + 1
+	maxAttempts, backoff := p.retryPolicy(m.Partner)
+	u := gateway.MessageUpdate{Attempts: &attempts, Errors: []string{perr.Error()}}
+	if attempts >= maxAttempts {
+		dead := gateway.StateDead
+		u.State = &dead
+		u.Errors = append(u.Errors, fmt.Sprintf("dead-lettered after %d attempts", attempts))
+		log.Error("message dead-lettered", "attempts", attempts, "err", perr)
+	} else {
+		next := p.now().Add(time.Duration(float64(backoff) * math.Pow(2, float64(attempts-1))))
+		u.NextAttempt = &next
+		log.Warn("processing failed; will retry", "attempt", attempts, "next_attempt", next, "err", perr)
+	}
+	return true, p.Store.UpdateMessage(ctx, m.ID, u)
+}
+
+func (p *Pipeline) retryPolicy(partnerID string) (int, time.Duration) {
+	attempts, backoff := p.MaxAttempts, p.Backoff
+	if attempts <= 0 {
+		attempts = 5
+	}
+	if backoff <= 0 {
+		backoff = 30 * time.Second
+	}
+	if pt, ok := p.Translator.Partners.ByID(partnerID); ok {
+		if pt.SLA.Retry.Attempts > 0 {
+			attempts = pt.SLA.Retry.Attempts
+		}
+		if d, err := time.ParseDuration(pt.SLA.Retry.Backoff); err == nil && d > 0 {
+			backoff = d
+		}
+	}
+	return attempts, backoff
+}
+
+// storeAllocator hands out the partner's outbound control numbers.
+type storeAllocator struct {
+	store   gateway.Store
+	partner string
+}
+
+func (a storeAllocator) NextControl(_, kind string) (int64, error) {
+	return a.store.NextControl(a.partner, kind)
+}
+
+// process runs one message through validation, acknowledgement and
+// translation, and says what the message's row should become. An error
+// means "try again later".
+func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Logger) (gateway.MessageUpdate, error) {
+	state := func(s string) *string { return &s }
+	pt, ok := p.Translator.Partners.ByID(m.Partner)
+	if !ok {
+		// The transport authenticated a partner that is gone, or the file
+		// came through the API: nothing safe to do with it.
+		return gateway.MessageUpdate{State: state(gateway.StateRejected), Errors: []string{fmt.Sprintf("no partner %q in the partner folder: the message is kept but not processed", m.Partner)}}, nil
+	}
+	// First pass: which interchanges does it hold? A repeated ISA13 from the
+	// same partner makes the whole message a duplicate.
+	controls, err := p.interchanges(ctx, m)
+	if err != nil {
+		return gateway.MessageUpdate{}, err
+	}
+	for _, ctl := range controls {
+		earlier, err := p.Store.RecordInterchange(ctx, pt.ID, ctl, m.ID)
+		if err != nil {
+			return gateway.MessageUpdate{}, err
+		}
+		if earlier != "" {
+			log.Info("duplicate interchange: not processed again", "isa_control", ctl, "duplicate_of", earlier)
+			return gateway.MessageUpdate{State: state(gateway.StateDuplicate), DuplicateOf: &earlier, Interchanges: controls,
+				Errors: []string{fmt.Sprintf("interchange %s was already received in message %s", ctl, earlier)}}, nil
+		}
+	}
+	// Second pass: validate, acknowledge and translate.
+	rc, err := p.Store.Payload(ctx, m)
+	if err != nil {
+		return gateway.MessageUpdate{}, fmt.Errorf("opening payload: %w", err)
+	}
+	defer rc.Close()
+	ack := &x12.Acknowledger{Alloc: storeAllocator{p.Store, pt.ID}, Now: p.now, Force: pt.X12.Acknowledgement.Type, TA1: pt.X12.Acknowledgement.TA1}
+	name := m.Filename
+	if name == "" {
+		name = m.ID
+	}
+	res, err := p.Translator.Inbound(rc, translate.Options{File: m.Partner + "/" + name, CorrelationID: m.CorrelationID, Ack: ack, Sender: pt.ID})
+	if err != nil {
+		return gateway.MessageUpdate{}, fmt.Errorf("reading payload: %w", err)
+	}
+	if err := ack.Err(); err != nil {
+		return gateway.MessageUpdate{}, err
+	}
+	var problems []string
+	for _, pr := range res.Problems {
+		problems = append(problems, pr.Error())
+	}
+	// Acknowledge over the partner's transport.
+	if sender := p.SenderFor(pt); sender != nil {
+		for _, a := range ack.Acks {
+			fname := fmt.Sprintf("%s_%s_%s.x12", strings.Join(a.Kinds, "-"), a.Interchange, a.Control)
+			if err := sender.Send(ctx, pt.ID, fname, a.Bytes); err != nil {
+				return gateway.MessageUpdate{}, fmt.Errorf("sending acknowledgement %s to %s: %w", fname, pt.ID, err)
+			}
+			log.Info("acknowledgement sent", "file", fname, "kinds", a.Kinds, "isa_control", a.Interchange)
+		}
+	}
+	if len(ack.Acks) > 0 {
+		if err := p.Store.UpdateMessage(ctx, m.ID, gateway.MessageUpdate{State: state(gateway.StateAcknowledged), Interchanges: controls}); err != nil {
+			return gateway.MessageUpdate{}, err
+		}
+	}
+	if err := p.Store.SaveDocuments(ctx, m.ID, res.Documents); err != nil {
+		return gateway.MessageUpdate{}, fmt.Errorf("storing documents: %w", err)
+	}
+	for _, d := range res.Documents {
+		log.Info("document stored", "document_id", d.Head().ID, "kind", d.Head().Kind, "st_control", d.Head().Source.TransactionControl)
+	}
+	if len(problems) > 0 {
+		log.Warn("message has errors", "errors", len(problems))
+	}
+	return gateway.MessageUpdate{State: state(gateway.StateTranslated), Interchanges: controls, Errors: problems}, nil
+}
+
+// interchanges lists the ISA13s in a message's payload.
+func (p *Pipeline) interchanges(ctx context.Context, m *gateway.Message) ([]string, error) {
+	rc, err := p.Store.Payload(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("opening payload: %w", err)
+	}
+	defer rc.Close()
+	var out []string
+	rd := x12.NewReader(rc)
+	for {
+		seg, err := rd.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			var pe *x12.ParseError
+			if errors.As(err, &pe) {
+				return out, nil // content errors are for the validator to report
+			}
+			return nil, err
+		}
+		if string(seg.ID()) == "ISA" {
+			out = append(out, strings.TrimSpace(string(seg.Element(13))))
+		}
+	}
+}
