@@ -216,8 +216,11 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 	}
 	// Acknowledge over the partner's transport.
 	if sender := p.SenderFor(pt); sender != nil {
-		for _, a := range ack.Acks {
-			fname := fmt.Sprintf("%s_%s_%s.x12", strings.Join(a.Kinds, "-"), a.Interchange, a.Control)
+		for i, a := range ack.Acks {
+			// Named after what it answers, not after our control number, so
+			// that a retry after a crash replaces the file instead of adding
+			// a second acknowledgement.
+			fname := fmt.Sprintf("%s_%s_%s_%d.x12", strings.Join(a.Kinds, "-"), a.Interchange, strings.TrimPrefix(m.ID, "msg_"), i+1)
 			if err := sender.Send(ctx, pt.ID, fname, a.Bytes); err != nil {
 				return gateway.MessageUpdate{}, fmt.Errorf("sending acknowledgement %s to %s: %w", fname, pt.ID, err)
 			}
