@@ -1,6 +1,6 @@
-module github.com/edigate/edigate/bench/omniparser
+module github.com/edigate/edigate/translators/x12/omnibench
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/edigate/edigate v0.0.0
@@ -20,8 +20,8 @@ require (
 	github.com/xeipuuv/gojsonpointer v0.0.0-20180127040702-4e3ac2762d5f // indirect
 	github.com/xeipuuv/gojsonreference v0.0.0-20180127040603-bd5ef7bd5415 // indirect
 	github.com/xeipuuv/gojsonschema v1.2.0 // indirect
-	golang.org/x/net v0.0.0-20220722155237-a158d28d115b // indirect
-	golang.org/x/text v0.14.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )
 
-replace github.com/edigate/edigate => ../..
+replace github.com/edigate/edigate => ../../..
