@@ -114,14 +114,21 @@ func (p *Pipeline) ProcessOne(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	log := p.log().With("message_id", m.ID, "partner_id", m.Partner, "correlation_id", m.CorrelationID)
-	outcome, perr := p.process(ctx, m, log)
+	attempts := m.Attempts // this claim counted
+	maxAttempts, backoff := p.retryPolicy(m.Partner)
+	var perr error
+	var outcome gateway.MessageUpdate
+	if attempts > maxAttempts {
+		// Earlier attempts ended without a word: the worker died on it.
+		perr = fmt.Errorf("processing did not finish in %d attempts (the worker stopped while processing it)", attempts-1)
+	} else {
+		outcome, perr = p.process(ctx, m, log)
+	}
 	if perr == nil {
 		return true, p.Store.UpdateMessage(ctx, m.ID, outcome)
 	}
 	// A failed attempt: retry with backoff, or give up.
-	attempts := m.Attempts + 1
-	maxAttempts, backoff := p.retryPolicy(m.Partner)
-	u := gateway.MessageUpdate{Attempts: &attempts, Errors: []string{perr.Error()}}
+	u := gateway.MessageUpdate{Errors: []string{perr.Error()}}
 	if attempts >= maxAttempts {
 		dead := gateway.StateDead
 		u.State = &dead

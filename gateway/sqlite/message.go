@@ -307,7 +307,9 @@ func (d *DB) ClaimNext(ctx context.Context, now time.Time, lease time.Duration) 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET lease_until = ?, updated_at = ? WHERE id = ?`,
+		// A claim is an attempt: a message that kills its worker before
+		// any update still runs out of attempts and reaches the dead letters.
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?`,
 			formatTime(now.Add(lease)), formatTime(d.now()), id); err != nil {
 			return err
 		}

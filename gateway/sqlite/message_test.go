@@ -402,8 +402,9 @@ func TestClaimNext(t *testing.T) {
 		t.Fatalf("claim of retried m2 = %s, want %s", got, m2.ID)
 	}
 	got := mustMessage(t, db, m2.ID)
-	if got.Attempts != 1 || !reflect.DeepEqual(got.Errors, []string{"boom"}) {
-		t.Errorf("m2 after retry: attempts %d errors %v", got.Attempts, got.Errors)
+	// The update said 1; the claim that followed counts as attempt 2.
+	if got.Attempts != 2 || !reflect.DeepEqual(got.Errors, []string{"boom"}) {
+		t.Errorf("m2 after retry: attempts %d errors %v, want 2 and [boom]", got.Attempts, got.Errors)
 	}
 
 	t.Run("invalid lease", func(t *testing.T) {
