@@ -11,6 +11,10 @@ import (
 const usage = `edigate — an EDI-first B2B gateway for distributors
 
 Usage:
+  edigate serve [--config FILE]                  run the gateway: SFTP, HTTP (AS2, API, metrics), worker, scheduler
+  edigate token create NAME                      print a new API token (stored hashed)
+  edigate replay MESSAGE_ID                      run a stored message through today's mappings again
+  edigate partner init ID --isa QUAL:ID [...]    write a starting partner file that passes partner check
   edigate validate [--json] [--quiet] FILE...   check interchanges; exit 0 valid, 1 invalid, 2 usage or I/O error
   edigate ack [--997|--999] [--ta1] FILE         print the 997/999 (and TA1) edigate would send back
   edigate inspect FILE                           print a readable tree of the interchange, errors in place
@@ -54,6 +58,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runPartner(rest, stdin, stdout, stderr)
 	case "schema":
 		return runSchema(rest, stdout, stderr)
+	case "serve":
+		return runServe(rest, stdout, stderr)
+	case "token":
+		return runToken(rest, stdout, stderr)
+	case "replay":
+		return runReplay(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
