@@ -155,7 +155,8 @@ type Store interface {
 	Payload(ctx context.Context, m *Message) (io.ReadCloser, error)
 
 	// ClaimNext leases the next message that is due for processing
-	// (state received, next attempt passed, lease expired) and counts the
+	// (state received or acknowledged — the latter a worker stopped before
+	// translating —, next attempt passed, lease expired) and counts the
 	// attempt; ErrNotFound when none is. A crashed worker's lease expires
 	// and the message is claimed again, until its attempts run out.
 	ClaimNext(ctx context.Context, now time.Time, lease time.Duration) (*Message, error)

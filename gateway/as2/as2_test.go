@@ -287,3 +287,10 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// count returns how often Receive was called, safely for the race detector.
+func (s *memStore) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.receives
+}

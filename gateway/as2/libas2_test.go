@@ -87,7 +87,7 @@ func TestLibAS2SendsToServer(t *testing.T) {
 	mustWrite(t, payload, []byte(sampleX12))
 	for _, enc := range []string{"aes256-CBC", "des-EDE3-CBC", "aes128-CBC", "aes192-CBC"} {
 		t.Run(enc, func(t *testing.T) {
-			before := store.receives
+			before := store.count()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "node", nodeArgs(t, "client.js", false)...)
@@ -113,7 +113,7 @@ func TestLibAS2SendsToServer(t *testing.T) {
 			if res.Status != 200 || !res.Notification.Disposition.Processed || res.Notification.Disposition.Description != nil {
 				t.Fatalf("libas2 got %s", out)
 			}
-			if store.receives != before+1 {
+			if store.count() != before+1 {
 				t.Fatal("not stored")
 			}
 			m, got := store.last()

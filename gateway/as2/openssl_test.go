@@ -235,7 +235,7 @@ func TestOpenSSLInterop(t *testing.T) {
 			if from == "" {
 				from = "PARTNER"
 			}
-			before := store.receives
+			before := store.count()
 			ct, body, mic := env.build(t, c.msg, tag)
 			msgID := fmt.Sprintf("openssl-%d-%d@partner", i, time.Now().UnixNano())
 			extra := []string{"Disposition-Notification-To: edi@partner.example", signedOpts}
@@ -273,7 +273,7 @@ func TestOpenSSLInterop(t *testing.T) {
 				if !strings.HasSuffix(mdn.Disposition, "processed/error: "+c.want) {
 					t.Fatalf("disposition %q, want error %s", mdn.Disposition, c.want)
 				}
-				if store.receives != before {
+				if store.count() != before {
 					t.Fatal("a refused message was stored")
 				}
 				return
@@ -303,23 +303,23 @@ func TestOpenSSLInterop(t *testing.T) {
 
 	t.Run("duplicate Message-ID gets the same MDN", func(t *testing.T) {
 		ct, body, _ := env.build(t, opensslMessage{sign: true, encrypt: "aes-128-cbc"}, "dup")
-		before := store.receives
+		before := store.count()
 		_, _, first := env.post(t, "dup", "PARTNER", "dup-1@partner", ct, body, "Disposition-Notification-To: x", signedOpts)
 		_, _, second := env.post(t, "dup", "PARTNER", "dup-1@partner", ct, body, "Disposition-Notification-To: x", signedOpts)
 		if !bytes.Equal(first, second) {
 			t.Fatal("the duplicate got a different MDN")
 		}
-		if store.receives != before+1 {
-			t.Fatalf("Receive called %d times", store.receives-before)
+		if store.count() != before+1 {
+			t.Fatalf("Receive called %d times", store.count()-before)
 		}
 	})
 
 	t.Run("unknown partner refused", func(t *testing.T) {
 		ct, body, _ := env.build(t, opensslMessage{sign: true}, "unknown")
-		before := store.receives
+		before := store.count()
 		status, _, _ := env.post(t, "unknown", "NOBODY", "u-1@x", ct, body, "Disposition-Notification-To: x")
-		if status != http.StatusForbidden || store.receives != before {
-			t.Fatalf("status %d, receives %d", status, store.receives-before)
+		if status != http.StatusForbidden || store.count() != before {
+			t.Fatalf("status %d, receives %d", status, store.count()-before)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "failed", "NOBODY")); err == nil {
 			t.Fatal("an unknown partner's message was kept")
@@ -327,9 +327,9 @@ func TestOpenSSLInterop(t *testing.T) {
 	})
 
 	t.Run("oversize refused", func(t *testing.T) {
-		before := store.receives
+		before := store.count()
 		status, _, _ := env.post(t, "big", "PARTNER", "big-1@x", "application/edi-x12", bytes.Repeat([]byte("x"), 2<<20), "Disposition-Notification-To: x")
-		if status != http.StatusRequestEntityTooLarge || store.receives != before {
+		if status != http.StatusRequestEntityTooLarge || store.count() != before {
 			t.Fatalf("status %d", status)
 		}
 	})

@@ -296,11 +296,13 @@ func (d *DB) ClaimNext(ctx context.Context, now time.Time, lease time.Duration) 
 	err := d.writeTx(ctx, func(tx *sql.Tx) error {
 		at := formatTime(now)
 		var id string
+		// Acknowledged messages are still in progress: a worker stopped
+		// between acknowledging and translating; they are claimed again.
 		err := tx.QueryRowContext(ctx, `SELECT id FROM messages
-			WHERE state = ?
+			WHERE state IN (?, ?)
 			  AND (next_attempt IS NULL OR next_attempt <= ?)
 			  AND (lease_until IS NULL OR lease_until <= ?)
-			ORDER BY seq LIMIT 1`, gateway.StateReceived, at, at).Scan(&id)
+			ORDER BY seq LIMIT 1`, gateway.StateReceived, gateway.StateAcknowledged, at, at).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return gateway.ErrNotFound
 		}
@@ -442,4 +444,20 @@ func (d *DB) RecordInterchange(ctx context.Context, partner, control, msgID stri
 		return "", fmt.Errorf("recording interchange %s of %s: %w", control, partner, err)
 	}
 	return earlier, nil
+}
+
+// ReleaseLeases ends every lease. A gateway that owns its data directory
+// alone calls it at start: whatever was leased belonged to a process that
+// is gone, and waiting for the leases to expire would only delay it.
+func (d *DB) ReleaseLeases(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET lease_until = NULL WHERE lease_until IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }

@@ -119,6 +119,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready io.Writer) e
 		return err
 	}
 	defer db.Close()
+	// This process owns the data directory: leases left by a crashed
+	// process are released instead of waited out.
+	if n, err := db.ReleaseLeases(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Warn("released leases of a process that stopped", "messages", n)
+	}
 	qual, id, _ := translate.Identity(cfg.ISAID)
 	gs := cfg.GSID
 	if gs == "" {
