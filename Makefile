@@ -3,7 +3,6 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/edigate
 FUZZTIME ?= 10s
-DEMO ?= testdata/x12/850-004010-acme.edi
 
 .PHONY: help build run test unit fuzz bench lint fmt
 
@@ -13,10 +12,8 @@ help: ## list the targets
 build: ## build bin/edigate
 	$(GO) build -o $(BIN) ./gateway/cmd/edigate
 
-run: build ## run the gateway on its embedded defaults (for now: validate, inspect and ack a bundled sample)
-	./$(BIN) validate $(DEMO)
-	./$(BIN) inspect $(DEMO)
-	./$(BIN) ack $(DEMO)
+run: build ## run the gateway on its defaults with the demo partners: SFTP :2222, HTTP :8080, data in ./data
+	./$(BIN) serve
 
 test: lint unit fuzz ## every test: vet and gofmt, the unit and integration tests, then each fuzz target briefly
 
