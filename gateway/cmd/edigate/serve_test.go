@@ -491,3 +491,31 @@ func countBy(m map[int]string) map[string]int {
 	}
 	return out
 }
+
+// TestServeStopsOnSIGTERM: SIGTERM drains and exits cleanly.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the gateway")
+	}
+	w := newWorld(t)
+	cmd := w.start(t)
+	tok := w.token(t)
+	if code, b := w.api(t, tok, "POST", "/api/v1/messages", interchange(301)); code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("edigate serve exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("edigate serve did not stop within 30 s of SIGTERM")
+	}
+	log, _ := os.ReadFile(filepath.Join(w.dir, "serve.log"))
+	if !strings.Contains(string(log), "msg=stopped") {
+		t.Errorf("no clean stop in the log:\n%s", tail(log, 2000))
+	}
+}
