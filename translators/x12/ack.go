@@ -60,6 +60,10 @@ type Acknowledger struct {
 	Force string
 	// TA1 makes a TA1 part of every acknowledgement, as if ISA14 were 1.
 	TA1 bool
+	// Registry, when set, checks each acknowledgement before it is handed
+	// out: a group too broken to be answered validly by a 997/999 gets a
+	// TA1 (024, invalid interchange content) instead.
+	Registry *Registry
 
 	Acks []*Ack
 
@@ -101,7 +105,7 @@ func (a *Acknowledger) Events(next Events) Events {
 	}
 	ev.Interchange = func(ix *InterchangeResult) {
 		if a.err == nil {
-			if ack, err := a.build(ix, a.groups); err != nil {
+			if ack, err := a.checked(ix, a.groups); err != nil {
 				a.err = err
 			} else if ack != nil {
 				a.Acks = append(a.Acks, ack)
@@ -129,17 +133,65 @@ func (a *Acknowledger) ackKind(version string) string {
 	return "997"
 }
 
-func (a *Acknowledger) build(ix *InterchangeResult, groups []*ackGroup) (*Ack, error) {
+// checked builds the acknowledgement and, with a Registry, validates it.
+// When it does not validate, the interchange gets a TA1 alone; when even
+// that does not (the sender's delimiters cannot be written back), the TA1
+// is written with the standard delimiters.
+func (a *Acknowledger) checked(ix *InterchangeResult, groups []*ackGroup) (*Ack, error) {
+	var ack *Ack
+	var err error
+	for _, mode := range []ackMode{ackFull, ackTA1Only, ackStandardDelims} {
+		ack, err = a.build(ix, groups, mode)
+		if err != nil || ack == nil || a.Registry == nil || a.valid(ack.Bytes) {
+			return ack, err
+		}
+	}
+	return ack, err
+}
+
+func (a *Acknowledger) valid(b []byte) bool {
+	valid := true
+	(&Validator{Registry: a.Registry}).Validate(bytes.NewReader(b), Events{Issue: func(e *ParseError) {
+		if e.Severity == SeverityError {
+			valid = false
+		}
+	}})
+	return valid
+}
+
+type ackMode int
+
+const (
+	ackFull           ackMode = iota // 997/999 per group, TA1 where due
+	ackTA1Only                       // the interchange is answered by a TA1 alone
+	ackStandardDelims                // a TA1 alone, written with DefaultDelimiters
+)
+
+func (a *Acknowledger) build(ix *InterchangeResult, groups []*ackGroup, mode ackMode) (*Ack, error) {
 	if ix.ISA[13] == "" && ix.Control == "" {
 		return nil, nil // nothing to answer: not even an ISA could be read
 	}
 	wantTA1 := ix.AckRequested || a.TA1 || len(ix.Errors) > 0
 	var acked []*ackGroup
+	unanswerable := false
 	for _, g := range groups {
 		if g.g == nil || strings.TrimSpace(g.g.GS[1]) == "FA" {
 			continue // functional acknowledgements are never acknowledged
 		}
+		gs := g.g.GS
+		if mode != ackFull || strings.TrimSpace(gs[1]) == "" || strings.TrimSpace(gs[2]) == "" || strings.TrimSpace(gs[3]) == "" || g.g.Control == "" || !allDigits(g.g.Control) {
+			// A group too broken to be named in an AK1/GS cannot get a
+			// 997/999; the TA1 says the interchange content is invalid.
+			unanswerable = true
+			continue
+		}
 		acked = append(acked, g)
+	}
+	if unanswerable {
+		wantTA1 = true
+		if ix.NoteCode == "000" || ix.NoteCode == "" {
+			ix.NoteCode = "024"
+		}
 	}
 	if !wantTA1 && len(acked) == 0 {
 		return nil, nil
@@ -150,11 +202,24 @@ func (a *Acknowledger) build(ix *InterchangeResult, groups []*ackGroup) (*Ack, e
 	}
 	t := now().UTC()
 	d := ix.Delims
-	if d.Segment == "" {
+	if d.Segment == "" || mode == ackStandardDelims {
 		d = DefaultDelimiters
 	}
 	sq, sid := ix.Sender()
 	rq, rid := ix.Receiver()
+	// An envelope too broken to name its parties still gets its TA1,
+	// addressed as well as can be; the partner is known by its transport.
+	fix := func(q, id string) (string, string) {
+		if !isaQualifiers[q] {
+			q = "ZZ"
+		}
+		if id = strings.TrimSpace(clean(id, d, 15)); id == "" || len(id) > 15 {
+			id = "UNKNOWN"
+		}
+		return q, id
+	}
+	sq, sid = fix(sq, sid)
+	rq, rid = fix(rq, rid)
 	key := sq + ":" + sid
 	isaCtl, err := a.Alloc.NextControl(key, "ISA")
 	if err != nil {
@@ -167,7 +232,7 @@ func (a *Acknowledger) build(ix *InterchangeResult, groups []*ackGroup) (*Ack, e
 		isa11 = string(d.Repetition)
 	}
 	version := trimPad(ix.ISA[12])
-	if len(version) != 5 {
+	if len(version) != 5 || !allDigits(version) {
 		version = "00401"
 	}
 	usage := trimPad(ix.ISA[15])
@@ -180,7 +245,7 @@ func (a *Acknowledger) build(ix *InterchangeResult, groups []*ackGroup) (*Ack, e
 		t.Format("060102"), t.Format("1504"), isa11, version, ack.Control, "0", usage, string(d.Component))
 	if wantTA1 {
 		code, status := "000", "A"
-		if len(ix.Errors) > 0 {
+		if len(ix.Errors) > 0 || unanswerable {
 			code, status = ix.NoteCode, "R"
 			if code == "000" || code == "" {
 				code = "024"

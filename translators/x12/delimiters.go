@@ -134,7 +134,26 @@ func scanISA(b []byte, atEOF bool) (h isaHeader, needMore bool, err error) {
 			return h, true, nil
 		}
 		if j < len(b) {
-			if c := b[j]; !isAlnum(c) && !isSpace(c) && c != sep && c != h.delims.Component && c != 0x1a && c < utf8.RuneSelf {
+			// A wrap only when the candidate terminator is followed by
+			// what starts a segment: (line breaks and) a capital letter.
+			k := j + 1
+			for k < len(b) && (isNewline(b[k]) || isSpace(b[k])) {
+				k++
+			}
+			if k == len(b) && !atEOF {
+				return h, true, nil
+			}
+			// …a segment ID (a capital letter, one or two more letters or
+			// digits) and the element separator, as in "~GS*".
+			n := 0
+			for k+n < len(b) && n < 3 && (b[k+n] >= 'A' && b[k+n] <= 'Z' || n > 0 && b[k+n] >= '0' && b[k+n] <= '9') {
+				n++
+			}
+			if k+n >= len(b) && !atEOF {
+				return h, true, nil
+			}
+			startsSegment := n >= 2 && k+n < len(b) && b[k+n] == sep
+			if c := b[j]; startsSegment && !isAlnum(c) && !isSpace(c) && c != sep && c != h.delims.Component && c != 0x1a && c < utf8.RuneSelf {
 				wrapped = true
 				i = j
 			}

@@ -89,7 +89,7 @@ func FuzzValidate(f *testing.F) {
 	fuzzSeeds(f)
 	reg := MustLoadRegistry()
 	f.Fuzz(func(t *testing.T, b []byte) {
-		a := &Acknowledger{Alloc: &CounterAllocator{}}
+		a := &Acknowledger{Alloc: &CounterAllocator{}, Registry: reg}
 		v := &Validator{Registry: reg, KeepSegments: true}
 		err := v.Validate(bytes.NewReader(b), a.Events(Events{Issue: func(e *ParseError) {
 			if e.Err == nil {

@@ -389,14 +389,14 @@ func (r *Reader) nextSegment() (*Segment, error) {
 		}
 		// A new ISA inside an interchange: the IEA is missing. Hand the
 		// ISA out with its own delimiters; the validator reports the gap.
-		if r.w-r.r >= 4 || r.fill() {
-			if r.buf[r.r] == 'I' {
-				r.unwrapTag()
-			}
-			if b := r.buf[r.r:r.w]; len(b) >= 4 && b[0] == 'I' && b[1] == 'S' && b[2] == 'A' && !isAlnum(b[3]) {
-				r.inISA = false
-				return r.nextISA()
-			}
+		for r.w-r.r < 4 && r.fill() {
+		}
+		if r.buf[r.r] == 'I' {
+			r.unwrapTag()
+		}
+		if b := r.buf[r.r:r.w]; len(b) >= 3 && b[0] == 'I' && b[1] == 'S' && b[2] == 'A' && (len(b) == 3 || !isAlnum(b[3])) {
+			r.inISA = false
+			return r.nextISA()
 		}
 		// Find the terminator.
 		var idx int
