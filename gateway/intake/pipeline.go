@@ -22,6 +22,9 @@ import (
 	"github.com/edigate/edigate/translators/x12"
 )
 
+// maxBackoff caps the delay between two attempts.
+const maxBackoff = 6 * time.Hour
+
 // Pipeline is the worker that drains the store's queue.
 type Pipeline struct {
 	Store      gateway.Store
@@ -124,6 +127,8 @@ func (p *Pipeline) ProcessOne(ctx context.Context) (bool, error) {
 	} else {
 		outcome, perr = p.process(ctx, m, log)
 	}
+	// The closing update must happen even when ctx was cancelled meanwhile.
+	ctx = context.WithoutCancel(ctx)
 	if perr == nil {
 		return true, p.Store.UpdateMessage(ctx, m.ID, outcome)
 	}
@@ -135,7 +140,8 @@ func (p *Pipeline) ProcessOne(ctx context.Context) (bool, error) {
 		u.Errors = append(u.Errors, fmt.Sprintf("dead-lettered after %d attempts", attempts))
 		log.Error("message dead-lettered", "attempts", attempts, "err", perr)
 	} else {
-		next := p.now().Add(time.Duration(float64(backoff) * math.Pow(2, float64(attempts-1))))
+		delay := time.Duration(min(float64(backoff)*math.Pow(2, float64(attempts-1)), float64(maxBackoff)))
+		next := p.now().Add(delay)
 		u.NextAttempt = &next
 		log.Warn("processing failed; will retry", "attempt", attempts, "next_attempt", next, "err", perr)
 	}
@@ -182,11 +188,20 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 		// came through the API: nothing safe to do with it.
 		return gateway.MessageUpdate{State: state(gateway.StateRejected), Errors: []string{fmt.Sprintf("no partner %q in the partner folder: the message is kept but not processed", m.Partner)}}, nil
 	}
-	// First pass: which interchanges does it hold? A repeated ISA13 from the
-	// same partner makes the whole message a duplicate.
-	controls, err := p.interchanges(ctx, m)
+	// First pass: which interchanges does it hold, from whom? A partner
+	// sends only its own interchanges; a repeated ISA13 from the same
+	// partner makes the whole message a duplicate.
+	controls, senders, err := p.interchanges(ctx, m)
 	if err != nil {
 		return gateway.MessageUpdate{}, err
+	}
+	q, id, _ := pt.ISA()
+	for i, snd := range senders {
+		if snd != q+":"+id {
+			return gateway.MessageUpdate{State: state(gateway.StateRejected), Interchanges: controls, Errors: []string{fmt.Sprintf(
+				"partner %s (x12.isa %s:%s) sent interchange %s from %s; a partner may only send its own interchanges, so the message is refused (nothing acknowledged or recorded)",
+				pt.ID, q, id, controls[i], snd)}}, nil
+		}
 	}
 	for _, ctl := range controls {
 		earlier, err := p.Store.RecordInterchange(ctx, pt.ID, ctl, m.ID)
@@ -205,7 +220,7 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 		return gateway.MessageUpdate{}, fmt.Errorf("opening payload: %w", err)
 	}
 	defer rc.Close()
-	ack := &x12.Acknowledger{Alloc: storeAllocator{p.Store, pt.ID}, Now: p.now, Force: pt.X12.Acknowledgement.Type, TA1: pt.X12.Acknowledgement.TA1}
+	ack := &x12.Acknowledger{Alloc: storeAllocator{p.Store, pt.ID}, Now: p.now, Force: pt.X12.Acknowledgement.Type, TA1: pt.X12.Acknowledgement.TA1, Registry: p.Translator.Registry}
 	name := m.Filename
 	if name == "" {
 		name = m.ID
@@ -234,11 +249,6 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 			log.Info("acknowledgement sent", "file", fname, "kinds", a.Kinds, "isa_control", a.Interchange)
 		}
 	}
-	if len(ack.Acks) > 0 {
-		if err := p.Store.UpdateMessage(ctx, m.ID, gateway.MessageUpdate{State: state(gateway.StateAcknowledged), Interchanges: controls}); err != nil {
-			return gateway.MessageUpdate{}, err
-		}
-	}
 	if err := p.Store.SaveDocuments(ctx, m.ID, res.Documents); err != nil {
 		return gateway.MessageUpdate{}, fmt.Errorf("storing documents: %w", err)
 	}
@@ -251,29 +261,30 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 	return gateway.MessageUpdate{State: state(gateway.StateTranslated), Interchanges: controls, Errors: problems}, nil
 }
 
-// interchanges lists the ISA13s in a message's payload.
-func (p *Pipeline) interchanges(ctx context.Context, m *gateway.Message) ([]string, error) {
+// interchanges lists the ISA13s in a message's payload, with each
+// interchange's sender as QUAL:ID.
+func (p *Pipeline) interchanges(ctx context.Context, m *gateway.Message) (controls, senders []string, err error) {
 	rc, err := p.Store.Payload(ctx, m)
 	if err != nil {
-		return nil, fmt.Errorf("opening payload: %w", err)
+		return nil, nil, fmt.Errorf("opening payload: %w", err)
 	}
 	defer rc.Close()
-	var out []string
 	rd := x12.NewReader(rc)
 	for {
 		seg, err := rd.Next()
 		if err == io.EOF {
-			return out, nil
+			return controls, senders, nil
 		}
 		if err != nil {
 			var pe *x12.ParseError
 			if errors.As(err, &pe) {
-				return out, nil // content errors are for the validator to report
+				return controls, senders, nil // content errors are for the validator to report
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		if string(seg.ID()) == "ISA" {
-			out = append(out, strings.TrimSpace(string(seg.Element(13))))
+			controls = append(controls, strings.TrimSpace(string(seg.Element(13))))
+			senders = append(senders, strings.TrimSpace(string(seg.Element(5)))+":"+strings.TrimSpace(string(seg.Element(6))))
 		}
 	}
 }

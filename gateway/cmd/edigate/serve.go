@@ -228,11 +228,8 @@ func (a allocator) NextControl(partner, kind string) (int64, error) {
 	return a.db.NextControl(partner, kind)
 }
 
-func runToken(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: edigate token create NAME")
-		return 2
-	}
+// withStore opens the configured data directory's store for a command.
+func withStore(stderr io.Writer, run func(cfg Config, db *sqlite.DB) int) int {
 	cfg, err := LoadConfig(os.Getenv("EDIGATE_CONFIG"), os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "edigate: %v\n", err)
@@ -244,13 +241,23 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer db.Close()
-	tok, err := db.CreateToken(context.Background(), args[1])
-	if err != nil {
-		fmt.Fprintf(stderr, "edigate: %v\n", err)
-		return 1
+	return run(cfg, db)
+}
+
+func runToken(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: edigate token create NAME")
+		return 2
 	}
-	fmt.Fprintln(stdout, tok)
-	return 0
+	return withStore(stderr, func(_ Config, db *sqlite.DB) int {
+		tok, err := db.CreateToken(context.Background(), args[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "edigate: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, tok)
+		return 0
+	})
 }
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
@@ -258,27 +265,18 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: edigate replay MESSAGE_ID")
 		return 2
 	}
-	cfg, err := LoadConfig(os.Getenv("EDIGATE_CONFIG"), os.Getenv)
-	if err != nil {
-		fmt.Fprintf(stderr, "edigate: %v\n", err)
-		return 2
-	}
-	db, err := openStore(cfg, newLogger(cfg.LogFormat, stderr))
-	if err != nil {
-		fmt.Fprintf(stderr, "edigate: %v\n", err)
-		return 1
-	}
-	defer db.Close()
-	if err := db.Requeue(context.Background(), args[0]); err != nil {
-		if errors.Is(err, gateway.ErrNotFound) {
-			fmt.Fprintf(stderr, "edigate: no message %s in %s\n", args[0], cfg.DataDir)
+	return withStore(stderr, func(cfg Config, db *sqlite.DB) int {
+		if err := db.Requeue(context.Background(), args[0]); err != nil {
+			if errors.Is(err, gateway.ErrNotFound) {
+				fmt.Fprintf(stderr, "edigate: no message %s in %s\n", args[0], cfg.DataDir)
+				return 1
+			}
+			fmt.Fprintf(stderr, "edigate: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stderr, "edigate: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "message %s queued again; a running gateway processes it with today's mappings\n", args[0])
-	return 0
+		fmt.Fprintf(stdout, "message %s queued again; a running gateway processes it with today's mappings\n", args[0])
+		return 0
+	})
 }
 
 // httpHandlerFunc adapts a handler method.

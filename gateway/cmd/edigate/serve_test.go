@@ -331,6 +331,28 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		return false
 	})
+	// Replay runs a stored message again: same documents, no new ones.
+	var first gateway.Message
+	for _, m := range w.messages(t, tok) {
+		if m.Filename == "855-1.edi" {
+			first = m
+		}
+	}
+	replay := exec.Command(edigateBinary(t), "replay", first.ID)
+	replay.Env = w.env
+	if out, err := replay.CombinedOutput(); err != nil || !strings.Contains(string(out), "queued again") {
+		t.Fatalf("edigate replay: %v %s", err, out)
+	}
+	waitFor(t, "the replayed message", 10*time.Second, func() bool {
+		_, b := w.api(t, tok, "GET", "/api/v1/messages/"+first.ID, nil)
+		var m gateway.Message
+		json.Unmarshal(b, &m)
+		return m.State == gateway.StateTranslated && m.UpdatedAt.After(first.UpdatedAt)
+	})
+	_, b = w.api(t, tok, "GET", "/api/v1/documents?po_number=PO000000101", nil)
+	if n := strings.Count(string(b), `"kind":"po_acknowledgement"`); n != 1 {
+		t.Errorf("after replay, %d documents for PO000000101, want 1", n)
+	}
 	// Health and metrics.
 	resp, err := http.Get("http://" + w.http + "/metrics")
 	if err != nil {

@@ -144,7 +144,7 @@ func runAck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer f.Close()
-	a := &x12.Acknowledger{Alloc: &x12.CounterAllocator{}, Now: time.Now, TA1: *ta1}
+	a := &x12.Acknowledger{Alloc: &x12.CounterAllocator{}, Now: time.Now, TA1: *ta1, Registry: reg}
 	if *force997 {
 		a.Force = "997"
 	} else if *force999 {
