@@ -20,6 +20,7 @@ import (
 func (d *DB) SaveDocuments(ctx context.Context, messageID string, docs []canonical.Document) error {
 	type row struct {
 		id, kind, partner, po, corr string
+		pos                         []string // every PO the document concerns
 		json                        []byte
 	}
 	rows := make([]row, 0, len(docs))
@@ -42,7 +43,8 @@ func (d *DB) SaveDocuments(ctx context.Context, messageID string, docs []canonic
 		if kind == "" {
 			return gateway.Errorf(gateway.EINVALID, "saving documents of %s: document %s has no kind", messageID, h.ID)
 		}
-		rows = append(rows, row{id: h.ID, kind: kind, partner: h.Partner, po: poNumber(doc, b), corr: h.CorrelationID, json: b})
+		po := poNumber(doc, b)
+		rows = append(rows, row{id: h.ID, kind: kind, partner: h.Partner, po: po, pos: poNumbers(doc, po), corr: h.CorrelationID, json: b})
 	}
 	err := d.writeTx(ctx, func(tx *sql.Tx) error {
 		var partner, corr string
@@ -70,6 +72,15 @@ func (d *DB) SaveDocuments(ctx context.Context, messageID string, docs []canonic
 					document = excluded.document, updated_at = excluded.updated_at`,
 				r.id, r.kind, r.partner, r.po, messageID, r.corr, string(r.json), now, now); err != nil {
 				return fmt.Errorf("document %s: %w", r.id, err)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM document_orders WHERE document_id = ?`, r.id); err != nil {
+				return fmt.Errorf("document %s: %w", r.id, err)
+			}
+			for _, po := range r.pos {
+				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO document_orders (document_id, partner, po_number) VALUES (?, ?, ?)`,
+					r.id, r.partner, po); err != nil {
+					return fmt.Errorf("document %s: %w", r.id, err)
+				}
 			}
 		}
 		return nil
@@ -123,6 +134,24 @@ func poNumber(doc canonical.Document, b []byte) string {
 		return v.Orders[0].PONumber
 	}
 	return v.PONumber
+}
+
+// poNumbers lists every purchase order a document concerns: all of a ship
+// notice's orders, or the one PO number of other documents.
+func poNumbers(doc canonical.Document, po string) []string {
+	if sn, ok := doc.(*canonical.ShipNotice); ok {
+		var pos []string
+		for _, o := range sn.Orders {
+			if o.PONumber != "" {
+				pos = append(pos, o.PONumber)
+			}
+		}
+		return pos
+	}
+	if po == "" {
+		return nil
+	}
+	return []string{po}
 }
 
 const documentColumns = `id, kind, partner, po_number, message_id, correlation_id, created_at, document`

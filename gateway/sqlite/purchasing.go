@@ -1,0 +1,848 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/edigate/edigate/gateway"
+)
+
+// Compile-time check that *DB keeps the purchasing data.
+var _ gateway.Purchasing = (*DB)(nil)
+
+// ImportOrders records orders from an ERP export in one transaction (an
+// order's Source, when set, names the file it came from): new
+// orders are created at version 1, orders whose date or lines changed get
+// the next version (every version is kept in order_versions), and orders
+// imported again unchanged are left alone.
+func (d *DB) ImportOrders(ctx context.Context, source string, orders []gateway.Order) (gateway.ImportResult, error) {
+	var res gateway.ImportResult
+	for i := range orders {
+		o := &orders[i]
+		if o.Partner == "" || o.PONumber == "" {
+			return res, gateway.Errorf(gateway.EINVALID, "importing %s: order %d has no partner or PO number", source, i+1)
+		}
+	}
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		res = gateway.ImportResult{}
+		now := formatTime(d.now())
+		for i := range orders {
+			o := &orders[i]
+			lines, err := json.Marshal(orderLines(o.Lines))
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(append([]byte(o.PODate+"\n"), lines...))
+			hash := hex.EncodeToString(sum[:])
+			id := gateway.OrderID(o.Partner, o.PONumber)
+			src := source
+			if o.Source != "" {
+				src = o.Source // the export file the connector read it from
+			}
+			var oldHash string
+			var version int
+			err = tx.QueryRowContext(ctx, `SELECT hash, version FROM orders WHERE id = ?`, id).Scan(&oldHash, &version)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				version = 1
+				if _, err := tx.ExecContext(ctx, `INSERT INTO orders
+					(id, partner, po_number, po_date, lines, hash, version, source, imported_at, updated_at)
+					VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+					id, o.Partner, o.PONumber, o.PODate, string(lines), hash, src, now, now); err != nil {
+					return fmt.Errorf("order %s: %w", id, err)
+				}
+				res.Created++
+			case err != nil:
+				return err
+			case oldHash == hash:
+				res.Unchanged++
+				continue
+			default:
+				version++
+				if _, err := tx.ExecContext(ctx, `UPDATE orders SET po_date = ?, lines = ?, hash = ?, version = ?,
+					source = ?, updated_at = ? WHERE id = ?`,
+					o.PODate, string(lines), hash, version, src, now, id); err != nil {
+					return fmt.Errorf("order %s: %w", id, err)
+				}
+				res.Changed++
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO order_versions (order_id, version, po_date, lines, source, imported_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, id, version, o.PODate, string(lines), src, now); err != nil {
+				return fmt.Errorf("order %s version %d: %w", id, version, err)
+			}
+			res.Orders = append(res.Orders, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return gateway.ImportResult{}, fmt.Errorf("importing %s: %w", source, err)
+	}
+	return res, nil
+}
+
+// orderLines is never nil, so that it encodes as [].
+func orderLines(l []gateway.OrderLine) []gateway.OrderLine {
+	if l == nil {
+		return []gateway.OrderLine{}
+	}
+	return l
+}
+
+const orderColumns = `id, partner, po_number, po_date, lines, version, source, imported_at, updated_at`
+
+func scanOrder(s scanner) (*gateway.Order, error) {
+	var (
+		o                  gateway.Order
+		lines, imp, update string
+	)
+	if err := s.Scan(&o.ID, &o.Partner, &o.PONumber, &o.PODate, &lines, &o.Version, &o.Source, &imp, &update); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(lines), &o.Lines); err != nil {
+		return nil, fmt.Errorf("order %s lines: %w", o.ID, err)
+	}
+	var err error
+	if o.ImportedAt, err = parseTime(imp); err != nil {
+		return nil, err
+	}
+	if o.UpdatedAt, err = parseTime(update); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// Order returns an order by ID.
+func (d *DB) Order(ctx context.Context, id string) (*gateway.Order, error) {
+	o, err := scanOrder(d.read.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("purchase order %q: %w", id, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading purchase order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// OrderHistory returns every version of an order, oldest first.
+func (d *DB) OrderHistory(ctx context.Context, id string) ([]gateway.OrderVersion, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT version, po_date, lines, source, imported_at
+		FROM order_versions WHERE order_id = ? ORDER BY version`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading history of %s: %w", id, err)
+	}
+	defer rows.Close()
+	vs := []gateway.OrderVersion{}
+	for rows.Next() {
+		var v gateway.OrderVersion
+		var lines, imp string
+		if err := rows.Scan(&v.Version, &v.PODate, &lines, &v.Source, &imp); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(lines), &v.Lines); err != nil {
+			return nil, fmt.Errorf("order %s version %d: %w", id, v.Version, err)
+		}
+		if v.ImportedAt, err = parseTime(imp); err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, rows.Err()
+}
+
+// Orders lists orders by partner and PO number.
+func (d *DB) Orders(ctx context.Context, f gateway.OrderFilter) ([]*gateway.Order, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Partner != "" {
+		where, args = append(where, "partner = ?"), append(args, f.Partner)
+	}
+	if f.PONumber != "" {
+		where, args = append(where, "po_number = ?"), append(args, f.PONumber)
+	}
+	q := `SELECT ` + orderColumns + ` FROM orders`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	limit, offset := limitOffset(f.Limit, f.Offset)
+	q += ` ORDER BY partner, po_number LIMIT ? OFFSET ?`
+	args = append(args, limit, offset)
+	rows, err := d.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing purchase orders: %w", err)
+	}
+	defer rows.Close()
+	out := []*gateway.Order{}
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing purchase orders: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// EachOrder calls fn for every order, by partner and PO number.
+func (d *DB) EachOrder(ctx context.Context, fn func(*gateway.Order) error) error {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY partner, po_number`)
+	if err != nil {
+		return fmt.Errorf("reading purchase orders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return fmt.Errorf("reading purchase orders: %w", err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// RecordSent notes an 850 sent for an order. Sending the same order again
+// (a retry after a crash) replaces the record and resets its verdict.
+func (d *DB) RecordSent(ctx context.Context, s gateway.SentOrder) error {
+	if s.AckStatus == "" {
+		s.AckStatus = gateway.SentPending
+	}
+	if s.SentAt.IsZero() {
+		s.SentAt = d.now()
+	}
+	codes, _ := json.Marshal(nonNil(s.AckCodes))
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sent_orders
+			(partner, po_number, filename, interchange, group_control, txn_control, sent_at, ack_status, ack_codes, acked_at, ack_message_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (partner, po_number) DO UPDATE SET
+				filename = excluded.filename, interchange = excluded.interchange,
+				group_control = excluded.group_control, txn_control = excluded.txn_control,
+				sent_at = excluded.sent_at, ack_status = excluded.ack_status, ack_codes = excluded.ack_codes,
+				acked_at = excluded.acked_at, ack_message_id = excluded.ack_message_id`,
+			s.Partner, s.PONumber, s.Filename, s.Interchange, s.Group, s.Transaction, formatTime(s.SentAt),
+			s.AckStatus, string(codes), nullTime(s.AckedAt), s.AckMessageID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recording the 850 sent to %s for PO %s: %w", s.Partner, s.PONumber, err)
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+const sentColumns = `partner, po_number, filename, interchange, group_control, txn_control, sent_at, ack_status, ack_codes, acked_at, ack_message_id`
+
+func scanSent(s scanner) (*gateway.SentOrder, error) {
+	var (
+		o           gateway.SentOrder
+		sent, codes string
+		acked       sql.NullString
+	)
+	if err := s.Scan(&o.Partner, &o.PONumber, &o.Filename, &o.Interchange, &o.Group, &o.Transaction,
+		&sent, &o.AckStatus, &codes, &acked, &o.AckMessageID); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.SentAt, err = parseTime(sent); err != nil {
+		return nil, err
+	}
+	if o.AckedAt, err = parseTime(acked.String); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(codes), &o.AckCodes); err != nil {
+		return nil, err
+	}
+	if len(o.AckCodes) == 0 {
+		o.AckCodes = nil
+	}
+	return &o, nil
+}
+
+// SentFor returns the 850 sent for a partner's PO.
+func (d *DB) SentFor(ctx context.Context, partner, poNumber string) (*gateway.SentOrder, error) {
+	s, err := scanSent(d.read.QueryRowContext(ctx, `SELECT `+sentColumns+` FROM sent_orders WHERE partner = ? AND po_number = ?`, partner, poNumber))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("850 for %s PO %s: %w", partner, poNumber, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the 850 for %s PO %s: %w", partner, poNumber, err)
+	}
+	return s, nil
+}
+
+// SentOrders lists every 850 sent, by partner and PO number.
+func (d *DB) SentOrders(ctx context.Context) ([]*gateway.SentOrder, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+sentColumns+` FROM sent_orders ORDER BY partner, po_number`)
+	if err != nil {
+		return nil, fmt.Errorf("listing sent 850s: %w", err)
+	}
+	defer rows.Close()
+	var out []*gateway.SentOrder
+	for rows.Next() {
+		s, err := scanSent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing sent 850s: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// MatchFunctionalAck records a 997/999 verdict (AK5/IK5 status A, E, R,
+// ...) on the 850 with these group and transaction control numbers.
+func (d *DB) MatchFunctionalAck(ctx context.Context, partner, group, transaction, status string, codes []string, messageID string) (*gateway.SentOrder, error) {
+	verdict := gateway.SentRejected
+	if status == "A" || status == "E" {
+		verdict = gateway.SentAccepted
+	}
+	codesJSON, _ := json.Marshal(nonNil(codes))
+	var po string
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE sent_orders SET ack_status = ?, ack_codes = ?, acked_at = ?, ack_message_id = ?
+			WHERE partner = ? AND ltrim(group_control, '0') = ltrim(?, '0') AND ltrim(txn_control, '0') = ltrim(?, '0')
+			RETURNING po_number`,
+			verdict, string(codesJSON), formatTime(d.now()), messageID, partner, group, transaction).Scan(&po)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no 850 sent to %s with group %s and set %s: %w", partner, group, transaction, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("matching the 997/999 of %s: %w", partner, err)
+	}
+	return d.SentFor(ctx, partner, po)
+}
+
+// OrderDocuments lists the documents concerning a partner's PO, oldest first.
+func (d *DB) OrderDocuments(ctx context.Context, partner, poNumber string) ([]*gateway.StoredDocument, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT d.id, d.kind, d.partner, d.po_number, d.message_id, d.correlation_id, d.created_at, d.document
+		FROM document_orders o JOIN documents d ON d.id = o.document_id
+		WHERE o.partner = ? AND o.po_number = ? ORDER BY d.seq`, partner, poNumber)
+	if err != nil {
+		return nil, fmt.Errorf("documents of %s PO %s: %w", partner, poNumber, err)
+	}
+	defer rows.Close()
+	out := []*gateway.StoredDocument{}
+	for rows.Next() {
+		doc, err := scanDocument(rows)
+		if err != nil {
+			return nil, fmt.Errorf("documents of %s PO %s: %w", partner, poNumber, err)
+		}
+		out = append(out, doc)
+	}
+	return out, rows.Err()
+}
+
+// OrderKeys lists every partner and PO number the store knows of.
+func (d *DB) OrderKeys(ctx context.Context) ([]gateway.PartnerPO, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT partner, po_number FROM orders
+		UNION SELECT partner, po_number FROM sent_orders
+		UNION SELECT partner, po_number FROM document_orders
+		UNION SELECT partner, po_number FROM exceptions
+		ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("listing purchase orders: %w", err)
+	}
+	defer rows.Close()
+	var out []gateway.PartnerPO
+	for rows.Next() {
+		var k gateway.PartnerPO
+		if err := rows.Scan(&k.Partner, &k.PONumber); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// InvoiceNumbers maps each of a partner's invoices to the first invoice
+// document with the same invoice number.
+func (d *DB) InvoiceNumbers(ctx context.Context, partner string) (map[string]string, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT id, json_extract(document, '$.invoice_number') FROM documents
+		WHERE kind = 'invoice' AND partner = ? ORDER BY seq`, partner)
+	if err != nil {
+		return nil, fmt.Errorf("invoice numbers of %s: %w", partner, err)
+	}
+	defer rows.Close()
+	first := map[string]string{}
+	out := map[string]string{}
+	for rows.Next() {
+		var id string
+		var num sql.NullString
+		if err := rows.Scan(&id, &num); err != nil {
+			return nil, err
+		}
+		if f, ok := first[num.String]; ok && num.String != "" {
+			out[id] = f
+			continue
+		}
+		first[num.String] = id
+		out[id] = id
+	}
+	return out, rows.Err()
+}
+
+// ApplyFindings records a reconciliation pass in one transaction.
+func (d *DB) ApplyFindings(ctx context.Context, scope gateway.Scope, findings []gateway.Finding, actor string) (gateway.ApplyResult, error) {
+	var res gateway.ApplyResult
+	if actor == "" {
+		actor = "reconciliation"
+	}
+	seen := make(map[string]bool, len(findings))
+	for _, f := range findings {
+		if f.Key == "" || f.Rule == "" || f.Partner == "" {
+			return res, gateway.Errorf(gateway.EINVALID, "finding without key, rule or partner: %+v", f)
+		}
+		seen[f.Key] = true
+	}
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		res = gateway.ApplyResult{}
+		now := formatTime(d.now())
+		for _, f := range findings {
+			var id, status, actual, decided string
+			err := tx.QueryRowContext(ctx, `SELECT id, status, actual, decided_actual FROM exceptions WHERE key = ?`, f.Key).
+				Scan(&id, &status, &actual, &decided)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				id = newID("exc_")
+				if _, err := tx.ExecContext(ctx, `INSERT INTO exceptions
+					(id, key, rule, partner, po_number, line_number, expected, actual, severity, document_id, message,
+					 status, created_at, updated_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
+					id, f.Key, f.Rule, f.Partner, f.PONumber, f.LineNumber, f.Expected, f.Actual, f.Severity,
+					f.Document, f.Message, now, now); err != nil {
+					return fmt.Errorf("raising %s: %w", f.Key, err)
+				}
+				if err := addEvent(ctx, tx, id, now, actor, "raised", f.Message, "", gateway.ExceptionOpen, f.Actual); err != nil {
+					return err
+				}
+				res.Raised++
+				continue
+			case err != nil:
+				return err
+			}
+			reopen := status != gateway.ExceptionOpen && f.Actual != decided
+			if f.Actual == actual && !reopen {
+				continue // found again, unchanged
+			}
+			newStatus := status
+			action := "updated"
+			if reopen {
+				newStatus, action = gateway.ExceptionOpen, "reopened"
+				res.Reopened++
+			} else {
+				res.Updated++
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET expected = ?, actual = ?, severity = ?, document_id = ?,
+				message = ?, status = ?, updated_at = ? WHERE id = ?`,
+				f.Expected, f.Actual, f.Severity, f.Document, f.Message, newStatus, now, id); err != nil {
+				return err
+			}
+			comment := fmt.Sprintf("actual was %s, now %s", actual, f.Actual)
+			if reopen {
+				comment = fmt.Sprintf("a later document contradicts the decision: %s when decided, now %s", decided, f.Actual)
+			}
+			if err := addEvent(ctx, tx, id, now, actor, action, comment, status, newStatus, f.Actual); err != nil {
+				return err
+			}
+		}
+		n, err := clearUnseen(ctx, tx, scope, seen, now, actor)
+		res.Cleared = n
+		return err
+	})
+	if err != nil {
+		return gateway.ApplyResult{}, fmt.Errorf("recording reconciliation findings: %w", err)
+	}
+	return res, nil
+}
+
+// clearUnseen resolves the open exceptions in scope that the pass did not
+// find again: the discrepancy is gone (the 855 arrived, a corrected 856
+// replaced the first).
+func clearUnseen(ctx context.Context, tx *sql.Tx, scope gateway.Scope, seen map[string]bool, now, actor string) (int, error) {
+	type open struct{ id, key, actual string }
+	var candidates []open
+	collect := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o open
+			if err := rows.Scan(&o.id, &o.key, &o.actual); err != nil {
+				return err
+			}
+			if !seen[o.key] {
+				candidates = append(candidates, o)
+			}
+		}
+		return rows.Err()
+	}
+	if scope.All {
+		if err := collect(tx.QueryContext(ctx, `SELECT id, key, actual FROM exceptions WHERE status = 'open'`)); err != nil {
+			return 0, err
+		}
+	} else {
+		for _, k := range scope.Orders {
+			if err := collect(tx.QueryContext(ctx, `SELECT id, key, actual FROM exceptions
+				WHERE status = 'open' AND partner = ? AND po_number = ?`, k.Partner, k.PONumber)); err != nil {
+				return 0, err
+			}
+		}
+	}
+	for _, o := range candidates {
+		if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET status = 'resolved', updated_at = ? WHERE id = ?`, now, o.id); err != nil {
+			return 0, err
+		}
+		if err := addEvent(ctx, tx, o.id, now, actor, "cleared", "no longer found by reconciliation", gateway.ExceptionOpen, gateway.ExceptionResolved, o.actual); err != nil {
+			return 0, err
+		}
+	}
+	return len(candidates), nil
+}
+
+func addEvent(ctx context.Context, tx *sql.Tx, id, at, actor, action, comment, from, to, actual string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO exception_events
+		(exception_id, at, actor, action, comment, from_status, to_status, actual) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, at, actor, action, comment, from, to, actual); err != nil {
+		return fmt.Errorf("history of %s: %w", id, err)
+	}
+	return nil
+}
+
+const exceptionColumns = `id, key, rule, partner, po_number, line_number, expected, actual, severity, document_id, message,
+	status, assignee, created_at, updated_at`
+
+func scanException(s scanner) (*gateway.Exception, error) {
+	var (
+		e                gateway.Exception
+		created, updated string
+	)
+	if err := s.Scan(&e.ID, &e.Key, &e.Rule, &e.Partner, &e.PONumber, &e.LineNumber, &e.Expected, &e.Actual,
+		&e.Severity, &e.Document, &e.Message, &e.Status, &e.Assignee, &created, &updated); err != nil {
+		return nil, err
+	}
+	var err error
+	if e.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if e.UpdatedAt, err = parseTime(updated); err != nil {
+		return nil, err
+	}
+	e.History = []gateway.ExceptionEvent{}
+	return &e, nil
+}
+
+var exceptionSorts = map[string]string{
+	"created_at": "created_at, seq", "-created_at": "created_at DESC, seq DESC",
+	"updated_at": "updated_at, seq", "-updated_at": "updated_at DESC, seq DESC",
+	"partner": "partner, po_number, seq", "-partner": "partner DESC, po_number DESC, seq DESC",
+	"po_number": "po_number, line_number, seq", "-po_number": "po_number DESC, line_number DESC, seq DESC",
+	"rule": "rule, seq", "-rule": "rule DESC, seq DESC",
+	"status": "status, seq", "-status": "status DESC, seq DESC",
+	"severity":  "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, seq",
+	"-severity": "CASE severity WHEN 'error' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END, seq",
+}
+
+// ExceptionSorts lists the sort keys Exceptions accepts.
+func ExceptionSorts() []string {
+	var s []string
+	for k := range exceptionSorts {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// Exceptions lists exceptions with their histories, and the total that
+// match the filter regardless of paging.
+func (d *DB) Exceptions(ctx context.Context, f gateway.ExceptionFilter) ([]*gateway.Exception, int, error) {
+	order := "created_at, seq"
+	if f.Sort != "" {
+		var ok bool
+		if order, ok = exceptionSorts[f.Sort]; !ok {
+			return nil, 0, gateway.Errorf(gateway.EINVALID, "unknown sort %q (want one of %s)", f.Sort, strings.Join(ExceptionSorts(), ", "))
+		}
+	}
+	var (
+		where []string
+		args  []any
+	)
+	for _, c := range []struct{ col, v string }{
+		{"partner", f.Partner}, {"po_number", f.PONumber}, {"rule", f.Rule}, {"status", f.Status}, {"assignee", f.Assignee},
+	} {
+		if c.v != "" {
+			where, args = append(where, c.col+" = ?"), append(args, c.v)
+		}
+	}
+	now := d.now()
+	if f.OlderThan > 0 {
+		where, args = append(where, "created_at <= ?"), append(args, formatTime(now.Add(-f.OlderThan)))
+	}
+	if f.NewerThan > 0 {
+		where, args = append(where, "created_at >= ?"), append(args, formatTime(now.Add(-f.NewerThan)))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = ` WHERE ` + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM exceptions`+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("counting exceptions: %w", err)
+	}
+	limit, offset := limitOffset(f.Limit, f.Offset)
+	rows, err := d.read.QueryContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions`+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing exceptions: %w", err)
+	}
+	out := []*gateway.Exception{}
+	for rows.Next() {
+		e, err := scanException(rows)
+		if err != nil {
+			rows.Close()
+			return nil, 0, fmt.Errorf("listing exceptions: %w", err)
+		}
+		out = append(out, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("listing exceptions: %w", err)
+	}
+	for _, e := range out {
+		if e.History, err = d.history(ctx, d.read, e.ID); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func (d *DB) history(ctx context.Context, q querier, id string) ([]gateway.ExceptionEvent, error) {
+	rows, err := q.QueryContext(ctx, `SELECT at, actor, action, comment, from_status, to_status, actual
+		FROM exception_events WHERE exception_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", id, err)
+	}
+	defer rows.Close()
+	h := []gateway.ExceptionEvent{}
+	for rows.Next() {
+		var ev gateway.ExceptionEvent
+		var at string
+		if err := rows.Scan(&at, &ev.Actor, &ev.Action, &ev.Comment, &ev.From, &ev.To, &ev.Actual); err != nil {
+			return nil, err
+		}
+		if ev.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		h = append(h, ev)
+	}
+	return h, rows.Err()
+}
+
+// Exception returns an exception with its history.
+func (d *DB) Exception(ctx context.Context, id string) (*gateway.Exception, error) {
+	e, err := scanException(d.read.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("exception %q: %w", id, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading exception %s: %w", id, err)
+	}
+	if e.History, err = d.history(ctx, d.read, id); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Exception actions and the status each leads to ("" keeps the status).
+var actions = map[string]string{
+	"accept":  gateway.ExceptionAccepted,
+	"reject":  gateway.ExceptionRejected,
+	"resolve": gateway.ExceptionResolved,
+	"assign":  "",
+	"comment": "",
+}
+
+// ActOnException applies a buyer's action. Accept, reject and resolve
+// decide the exception (and remember the actual value decided on, so a
+// later document that changes it reopens the exception); assign sets the
+// assignee; comment only adds to the history.
+func (d *DB) ActOnException(ctx context.Context, id string, a gateway.ExceptionAction) (*gateway.Exception, error) {
+	to, ok := actions[a.Action]
+	if !ok {
+		return nil, gateway.Errorf(gateway.EINVALID, "unknown action %q (want accept, reject, assign, comment or resolve)", a.Action)
+	}
+	if a.Actor == "" {
+		return nil, gateway.Errorf(gateway.EINVALID, "an action on exception %s needs an actor", id)
+	}
+	if a.Action == "assign" && a.Assignee == "" {
+		return nil, gateway.Errorf(gateway.EINVALID, "assign needs an assignee")
+	}
+	if a.Action == "comment" && strings.TrimSpace(a.Comment) == "" {
+		return nil, gateway.Errorf(gateway.EINVALID, "comment needs a comment")
+	}
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		var status, actual string
+		err := tx.QueryRowContext(ctx, `SELECT status, actual FROM exceptions WHERE id = ?`, id).Scan(&status, &actual)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("exception %q: %w", id, gateway.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		now := formatTime(d.now())
+		newStatus := status
+		switch {
+		case to != "":
+			if status == to {
+				return gateway.Errorf(gateway.ECONFLICT, "exception %s is already %s", id, status)
+			}
+			newStatus = to
+			_, err = tx.ExecContext(ctx, `UPDATE exceptions SET status = ?, decided_actual = ?, updated_at = ? WHERE id = ?`, to, actual, now, id)
+		case a.Action == "assign":
+			_, err = tx.ExecContext(ctx, `UPDATE exceptions SET assignee = ?, updated_at = ? WHERE id = ?`, a.Assignee, now, id)
+		default:
+			_, err = tx.ExecContext(ctx, `UPDATE exceptions SET updated_at = ? WHERE id = ?`, now, id)
+		}
+		if err != nil {
+			return err
+		}
+		comment := a.Comment
+		if a.Action == "assign" {
+			comment = strings.TrimSpace("assigned to " + a.Assignee + ". " + a.Comment)
+		}
+		from, toStatus := "", ""
+		if newStatus != status {
+			from, toStatus = status, newStatus
+		}
+		return addEvent(ctx, tx, id, now, a.Actor, a.Action, comment, from, toStatus, actual)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s exception %s: %w", a.Action, id, err)
+	}
+	return d.Exception(ctx, id)
+}
+
+// AllExceptions calls fn for every exception with its history, oldest first.
+func (d *DB) AllExceptions(ctx context.Context, fn func(*gateway.Exception) error) error {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("reading exceptions: %w", err)
+	}
+	var all []*gateway.Exception
+	for rows.Next() {
+		e, err := scanException(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	hist, err := d.allHistory(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range all {
+		if h := hist[e.ID]; h != nil {
+			e.History = h
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *DB) allHistory(ctx context.Context) (map[string][]gateway.ExceptionEvent, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT exception_id, at, actor, action, comment, from_status, to_status, actual
+		FROM exception_events ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("reading exception history: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]gateway.ExceptionEvent{}
+	for rows.Next() {
+		var ev gateway.ExceptionEvent
+		var id, at string
+		if err := rows.Scan(&id, &at, &ev.Actor, &ev.Action, &ev.Comment, &ev.From, &ev.To, &ev.Actual); err != nil {
+			return nil, err
+		}
+		if ev.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], ev)
+	}
+	return out, rows.Err()
+}
+
+// PendingDecisions lists accept and reject decisions not yet exported,
+// oldest first.
+func (d *DB) PendingDecisions(ctx context.Context) ([]gateway.Decision, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT v.seq, e.id, e.rule, e.partner, e.po_number, e.line_number, v.action,
+			e.expected, v.actual, v.actor, v.comment, v.at
+		FROM exception_events v JOIN exceptions e ON e.id = v.exception_id
+		WHERE v.exported_at IS NULL AND v.action IN ('accept', 'reject') ORDER BY v.seq`)
+	if err != nil {
+		return nil, fmt.Errorf("listing decisions: %w", err)
+	}
+	defer rows.Close()
+	var out []gateway.Decision
+	for rows.Next() {
+		var dc gateway.Decision
+		var action, at string
+		if err := rows.Scan(&dc.Event, &dc.ExceptionID, &dc.Rule, &dc.Partner, &dc.PONumber, &dc.LineNumber, &action,
+			&dc.Expected, &dc.Actual, &dc.Actor, &dc.Comment, &at); err != nil {
+			return nil, err
+		}
+		dc.Decision = gateway.ExceptionAccepted
+		if action == "reject" {
+			dc.Decision = gateway.ExceptionRejected
+		}
+		if dc.DecidedAt, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, dc)
+	}
+	return out, rows.Err()
+}
+
+// MarkDecisionsExported records that decisions were handed to the ERP.
+func (d *DB) MarkDecisionsExported(ctx context.Context, events []int64) error {
+	return d.writeTx(ctx, func(tx *sql.Tx) error {
+		now := formatTime(d.now())
+		for _, ev := range events {
+			if _, err := tx.ExecContext(ctx, `UPDATE exception_events SET exported_at = ? WHERE seq = ?`, now, ev); err != nil {
+				return fmt.Errorf("marking decision %d exported: %w", ev, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Now is the store's clock, for callers that stamp times the same way.
+func (d *DB) Now() time.Time { return d.now() }
