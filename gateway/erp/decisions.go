@@ -1,0 +1,163 @@
+package erp
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/edigate/edigate/gateway"
+)
+
+// decisionColumns is the header of a decisions CSV file.
+var decisionColumns = []string{
+	"exception_id", "rule", "partner", "po_number", "line_number", "decision",
+	"expected", "actual", "actor", "comment", "decided_at",
+}
+
+// PushDecisions writes the decisions to Outbox as
+// decisions-YYYYMMDDTHHMMSSZ-N.csv and the same name ending .jsonl, N
+// being the lowest number not yet taken. Each file is written under a
+// temporary name starting with a dot and ending .tmp, synced and renamed,
+// so the ERP never sees half a file. No decisions, no files.
+func (c *FileConnector) PushDecisions(ctx context.Context, decisions []gateway.Decision) error {
+	if len(decisions) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	csvData, err := decisionsCSV(decisions)
+	if err != nil {
+		return err
+	}
+	jsonData, err := decisionsJSONLines(decisions)
+	if err != nil {
+		return err
+	}
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if err := os.MkdirAll(c.Outbox, 0o755); err != nil {
+		return err
+	}
+	base, err := c.decisionsName()
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(c.Outbox, base+".jsonl", jsonData); err != nil {
+		return err
+	}
+	if err := writeAtomic(c.Outbox, base+".csv", csvData); err != nil {
+		return err
+	}
+	return syncDir(c.Outbox)
+}
+
+// decisionsName returns the first decisions-STAMP-N name for which
+// neither the .csv nor the .jsonl file exists.
+func (c *FileConnector) decisionsName() (string, error) {
+	stamp := c.now().Format("20060102T150405Z")
+	for n := 1; n <= 1000; n++ {
+		base := fmt.Sprintf("decisions-%s-%d", stamp, n)
+		free := true
+		for _, ext := range []string{".csv", ".jsonl"} {
+			_, err := os.Lstat(filepath.Join(c.Outbox, base+ext))
+			if err == nil {
+				free = false
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return "", err
+			}
+		}
+		if free {
+			return base, nil
+		}
+	}
+	return "", fmt.Errorf("%s: too many decision files for %s", c.Outbox, stamp)
+}
+
+// decisionsCSV renders decisions as CSV with a header row; decided_at is
+// RFC 3339 in UTC, empty when unset.
+func decisionsCSV(decisions []gateway.Decision) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(decisionColumns); err != nil {
+		return nil, err
+	}
+	for _, d := range decisions {
+		decided := ""
+		if !d.DecidedAt.IsZero() {
+			decided = d.DecidedAt.UTC().Format(time.RFC3339)
+		}
+		rec := []string{d.ExceptionID, d.Rule, d.Partner, d.PONumber, d.LineNumber, d.Decision,
+			d.Expected, d.Actual, d.Actor, d.Comment, decided}
+		if err := w.Write(rec); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// decisionsJSONLines renders decisions as JSON lines, times in UTC.
+func decisionsJSONLines(decisions []gateway.Decision) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, d := range decisions {
+		d.DecidedAt = d.DecidedAt.UTC()
+		if err := enc.Encode(d); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// writeAtomic writes data to dir/name through a synced temporary file and
+// a rename. The caller syncs dir.
+func writeAtomic(dir, name string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(dir, name))
+}
+
+// syncDir makes renames in dir durable. Windows cannot sync a directory.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package erp
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/edigate/edigate/gateway"
+)
+
+// ImportFile opens the export at path and parses it; errors and problems
+// name the file as path.
+func ImportFile(path string, m Mapping) ([]gateway.Order, []error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return Parse(path, f, m)
+}
+
+// Parse reads an ERP export of open purchase orders. name is the file's
+// name: it picks the format (.csv and .txt are CSV; .jsonl, .ndjson and
+// .json are JSON lines; otherwise a first non-blank "{" means JSON lines),
+// becomes each order's Source and starts every error message.
+//
+// Rows form orders by partner and PO number, in the order first seen,
+// with their lines in row order. A bad row is left out and reported as a
+// *RowError in problems. err is an I/O error, an invalid Mapping, or a
+// *FileError for a file that is not an export at all; an empty file is no
+// orders and no error.
+func Parse(name string, r io.Reader, m Mapping) (orders []gateway.Order, problems []error, err error) {
+	s, err := m.compile()
+	if err != nil {
+		return nil, nil, fmt.Errorf("erp mapping: %w", err)
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if err := skipBOM(name, br); err != nil {
+		return nil, nil, err
+	}
+	jsonLines, err := isJSONLines(name, br)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	b := &builder{file: name, spec: s, index: map[poKey]int{}}
+	if jsonLines {
+		err = b.readJSONLines(br)
+	} else {
+		err = b.readCSV(br)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.orders, b.problems, nil
+}
+
+// skipBOM drops a UTF-8 byte order mark and refuses UTF-16.
+func skipBOM(name string, br *bufio.Reader) error {
+	head, err := br.Peek(3)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")):
+		_, err = br.Discard(3)
+		return err
+	case bytes.HasPrefix(head, []byte("\xFF\xFE")), bytes.HasPrefix(head, []byte("\xFE\xFF")):
+		return &FileError{File: name, Err: errors.New("UTF-16 text is not supported; export as UTF-8")}
+	}
+	return nil
+}
+
+// isJSONLines decides the format from the name's extension or, failing
+// that, from the first non-blank byte.
+func isJSONLines(name string, br *bufio.Reader) (bool, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".txt":
+		return false, nil
+	case ".jsonl", ".ndjson", ".json":
+		return true, nil
+	}
+	for n := 1; n <= br.Size(); n++ {
+		head, err := br.Peek(n)
+		if len(head) < n {
+			if err == io.EOF {
+				err = nil
+			}
+			return false, err
+		}
+		switch head[n-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true, nil
+		}
+		return false, nil
+	}
+	return false, nil
+}
+
+// cell is one value of a row, with where it came from.
+type cell struct {
+	value  string
+	column string // the export's column or key, for errors
+	line   int
+	number bool  // a JSON number: its decimal point is "." whatever the mapping says
+	err    error // the value cannot be used at all
+}
+
+// poKey identifies a partner's purchase order.
+type poKey struct{ partner, poNumber string }
+
+// builder collects rows into orders.
+type builder struct {
+	file     string
+	spec     *spec
+	orders   []gateway.Order
+	index    map[poKey]int // position in orders
+	po       []poState     // by position in orders
+	problems []error
+}
+
+// poState is what the builder knows of an order's rows.
+type poState struct {
+	dateLine int            // the line that set PODate
+	lines    map[string]int // line number → the line that had it
+}
+
+// rowError returns a *RowError for c.
+func (b *builder) rowError(c cell, err error) error {
+	return &RowError{File: b.file, Line: c.line, Column: c.column, Err: err}
+}
+
+// constantCell returns the cell of field f when it has a constant.
+func (b *builder) constantCell(f, line int) (cell, bool) {
+	if !b.spec.isConstant[f] {
+		return cell{}, false
+	}
+	return cell{value: b.spec.constant[f], column: fieldNames[f], line: line}, true
+}
+
+// add checks one row and adds it to its order, or reports its problems.
+func (b *builder) add(line int, cells *[numFields]cell) {
+	var vals [numFields]string
+	var errs []error
+	for f := range numFields {
+		v, err := b.spec.value(f, cells[f])
+		if err != nil {
+			errs = append(errs, b.rowError(cells[f], err))
+		}
+		vals[f] = v
+	}
+	if len(errs) > 0 {
+		b.problems = append(b.problems, errs...)
+		return
+	}
+	key := poKey{vals[fieldPartner], vals[fieldPONumber]}
+	i, ok := b.index[key]
+	if !ok {
+		i = b.newOrder(key)
+	} else if errs := b.conflicts(i, cells, &vals); len(errs) > 0 {
+		b.problems = append(b.problems, errs...)
+		return
+	}
+	b.addLine(i, line, &vals)
+}
+
+// newOrder starts the order of key and returns its position.
+func (b *builder) newOrder(key poKey) int {
+	b.orders = append(b.orders, gateway.Order{
+		ID:       gateway.OrderID(key.partner, key.poNumber),
+		Partner:  key.partner,
+		PONumber: key.poNumber,
+		Source:   b.file,
+	})
+	b.po = append(b.po, poState{lines: map[string]int{}})
+	b.index[key] = len(b.orders) - 1
+	return len(b.orders) - 1
+}
+
+// conflicts checks a row against the earlier rows of its order: a line
+// number seen before, or a different PO date.
+func (b *builder) conflicts(i int, cells *[numFields]cell, vals *[numFields]string) []error {
+	o, st := &b.orders[i], &b.po[i]
+	var errs []error
+	if first, dup := st.lines[vals[fieldLineNumber]]; dup {
+		errs = append(errs, b.rowError(cells[fieldLineNumber], fmt.Errorf("%w %q in PO %s (first at line %d)",
+			ErrDuplicateLine, vals[fieldLineNumber], o.PONumber, first)))
+	}
+	if date := vals[fieldPODate]; date != "" && o.PODate != "" && date != o.PODate {
+		errs = append(errs, b.rowError(cells[fieldPODate], fmt.Errorf("%w: %s, not %s (line %d)",
+			ErrPODate, date, o.PODate, st.dateLine)))
+	}
+	return errs
+}
+
+// addLine appends a checked row to order i. A row without a PO date
+// takes the order's; the first row with one sets it.
+func (b *builder) addLine(i, line int, vals *[numFields]string) {
+	o, st := &b.orders[i], &b.po[i]
+	if o.PODate == "" && vals[fieldPODate] != "" {
+		o.PODate, st.dateLine = vals[fieldPODate], line
+	}
+	st.lines[vals[fieldLineNumber]] = line
+	o.Lines = append(o.Lines, gateway.OrderLine{
+		LineNumber:    vals[fieldLineNumber],
+		BuyerItem:     vals[fieldBuyerItem],
+		VendorItem:    vals[fieldVendorItem],
+		Quantity:      vals[fieldQuantity],
+		UOM:           vals[fieldUOM],
+		UnitPrice:     vals[fieldUnitPrice],
+		RequestedDate: vals[fieldRequestedDate],
+	})
+}
