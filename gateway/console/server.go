@@ -37,6 +37,9 @@ type Server struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
 	MaxBody  int64 // uploads through the API (default 100 MiB)
+	// Purchasing serves purchase orders, exceptions and reports; nil
+	// leaves those routes out.
+	Purchasing *Purchasing
 
 	srv      *http.Server
 	ln       net.Listener
@@ -100,6 +103,7 @@ func (s *Server) Handler() http.Handler {
 	api.POST("/messages/:id/replay", s.replayMessage)
 	api.GET("/documents", s.listDocuments)
 	api.GET("/documents/:id", s.getDocument)
+	s.purchasingRoutes(api)
 	return r
 }
 

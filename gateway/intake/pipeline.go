@@ -19,6 +19,7 @@ import (
 	"github.com/edigate/edigate/gateway"
 	"github.com/edigate/edigate/gateway/translate"
 	"github.com/edigate/edigate/partners"
+	"github.com/edigate/edigate/translators/canonical"
 	"github.com/edigate/edigate/translators/x12"
 )
 
@@ -32,8 +33,12 @@ type Pipeline struct {
 	// SenderFor returns how acknowledgements reach a partner (its AS2
 	// endpoint, its own SFTP server, or our SFTP outbound folder).
 	SenderFor func(p *partners.Partner) gateway.Sender
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Arrived, when set, is told of each message's stored documents and of
+	// the 997/999s it held (reconciliation); an error retries the message,
+	// which is safe: documents are stored idempotently.
+	Arrived func(ctx context.Context, m *gateway.Message, docs []canonical.Document, acks []*x12.FunctionalAck) error
+	Logger  *slog.Logger
+	Now     func() time.Time
 
 	Lease       time.Duration // how long a claim lasts (default 2m)
 	MaxAttempts int           // default 5, or the partner's sla.retry.attempts
@@ -251,6 +256,11 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 	}
 	if err := p.Store.SaveDocuments(ctx, m.ID, res.Documents); err != nil {
 		return gateway.MessageUpdate{}, fmt.Errorf("storing documents: %w", err)
+	}
+	if p.Arrived != nil {
+		if err := p.Arrived(ctx, m, res.Documents, res.Acks); err != nil {
+			return gateway.MessageUpdate{}, fmt.Errorf("reconciling: %w", err)
+		}
 	}
 	for _, d := range res.Documents {
 		log.Info("document stored", "document_id", d.Head().ID, "kind", d.Head().Kind, "st_control", d.Head().Source.TransactionControl)

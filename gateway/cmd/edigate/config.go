@@ -35,6 +35,62 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// MaxUpload bounds one received file, as 100MB ($EDIGATE_MAX_UPLOAD).
 	MaxUpload string `yaml:"max_upload"`
+	// ERP is where purchase orders come from and decisions go to.
+	ERP ERPConfig `yaml:"erp"`
+	// ReportDir holds the nightly reports (default <data_dir>/reports).
+	ReportDir string `yaml:"report_dir"`
+	// Schedules are cron expressions (five fields, or descriptors such as
+	// @hourly and @every 1m) for the jobs.
+	Schedules Schedules `yaml:"schedules"`
+}
+
+// ERPConfig configures the ERP connector.
+type ERPConfig struct {
+	// URL names the connector ($EDIGATE_ERP_URL): file:///path/to/inbox
+	// watches a folder for exports (default: file://<data_dir>/erp/inbox).
+	URL string `yaml:"url"`
+	// Outbox receives the buyers' decisions for the ERP to import
+	// (default <data_dir>/erp/outbox).
+	Outbox string `yaml:"outbox"`
+	// Mapping is a YAML file mapping the export's columns to ours; none
+	// means the default columns.
+	Mapping string `yaml:"mapping"`
+}
+
+// Schedules of the gateway's jobs.
+type Schedules struct {
+	// Reconcile: full reconciliation passes (SLA checks included).
+	Reconcile []string `yaml:"reconcile"`
+	// Report: the nightly report, of the previous day.
+	Report string `yaml:"report"`
+	// ERPPull: looking for ERP exports and exporting decisions.
+	ERPPull string `yaml:"erp_pull"`
+}
+
+// erpInbox is the folder a file:// ERP URL names.
+func (c Config) erpInbox() (string, error) {
+	u := c.ERP.URL
+	if u == "" {
+		return filepath.Join(c.DataDir, "erp", "inbox"), nil
+	}
+	if p, ok := strings.CutPrefix(u, "file://"); ok && p != "" {
+		return p, nil
+	}
+	return "", fmt.Errorf("erp.url %q: only file:// connectors are built in so far (REST and Tryton connectors come later)", u)
+}
+
+func (c Config) erpOutbox() string {
+	if c.ERP.Outbox != "" {
+		return c.ERP.Outbox
+	}
+	return filepath.Join(c.DataDir, "erp", "outbox")
+}
+
+func (c Config) reportDir() string {
+	if c.ReportDir != "" {
+		return c.ReportDir
+	}
+	return filepath.Join(c.DataDir, "reports")
 }
 
 // DefaultConfig is the configuration with no file and no environment.
@@ -42,6 +98,11 @@ func DefaultConfig() Config {
 	return Config{
 		DataDir: "data", PartnersDir: "partners", HTTPAddr: ":8080", SFTPAddr: ":2222",
 		AS2ID: "EDIGATE", ISAID: "ZZ:EDIGATE", LogFormat: "text", MaxUpload: "100MB",
+		Schedules: Schedules{
+			Reconcile: []string{"@hourly", "0 2 * * *"},
+			Report:    "30 2 * * *",
+			ERPPull:   "@every 1m",
+		},
 	}
 }
 
@@ -64,7 +125,7 @@ func LoadConfig(file string, getenv func(string) string) (Config, error) {
 		"EDIGATE_DATA": &c.DataDir, "EDIGATE_PARTNERS": &c.PartnersDir, "EDIGATE_MAPPINGS": &c.MappingsDir,
 		"EDIGATE_HTTP_ADDR": &c.HTTPAddr, "EDIGATE_SFTP_ADDR": &c.SFTPAddr, "EDIGATE_AS2_ID": &c.AS2ID,
 		"EDIGATE_ISA_ID": &c.ISAID, "EDIGATE_GS_ID": &c.GSID, "EDIGATE_LOG_FORMAT": &c.LogFormat,
-		"EDIGATE_MAX_UPLOAD": &c.MaxUpload,
+		"EDIGATE_MAX_UPLOAD": &c.MaxUpload, "EDIGATE_ERP_URL": &c.ERP.URL,
 	} {
 		if v := getenv(name); v != "" {
 			*field = v
@@ -87,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if c.AS2ID == "" || len(c.AS2ID) > 128 || strings.ContainsAny(c.AS2ID, "\r\n") {
 		problems = append(problems, fmt.Sprintf("as2_id %q is not a valid AS2 name", c.AS2ID))
+	}
+	if _, err := c.erpInbox(); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		problems = append(problems, fmt.Sprintf("log_format %q is not text or json", c.LogFormat))

@@ -14,6 +14,10 @@ Usage:
   edigate serve [--config FILE]                  run the gateway: SFTP, HTTP (AS2, API, metrics), worker, scheduler
   edigate token create NAME                      print a new API token (stored hashed)
   edigate replay MESSAGE_ID                      run a stored message through today's mappings again
+  edigate erp import [--mapping F] FILE...       load the ERP's purchase orders (CSV / JSON lines); 850s go out
+  edigate erp pull                               import what the ERP connector ($EDIGATE_ERP_URL) has ready
+  edigate reconcile [--json]                     run a full reconciliation pass now
+  edigate report [--date YYYY-MM-DD]             write the reconciliation report of a day (default yesterday)
   edigate partner init ID --isa QUAL:ID [...]    write a starting partner file that passes partner check
   edigate validate [--json] [--quiet] FILE...   check interchanges; exit 0 valid, 1 invalid, 2 usage or I/O error
   edigate ack [--997|--999] [--ta1] FILE         print the 997/999 (and TA1) edigate would send back
@@ -64,6 +68,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runToken(rest, stdout, stderr)
 	case "replay":
 		return runReplay(rest, stdout, stderr)
+	case "erp":
+		return runERP(rest, stdout, stderr)
+	case "reconcile":
+		return runReconcile(rest, stdout, stderr)
+	case "report":
+		return runReport(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

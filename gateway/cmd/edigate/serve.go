@@ -22,6 +22,7 @@ import (
 	"github.com/edigate/edigate/gateway/as2"
 	"github.com/edigate/edigate/gateway/console"
 	"github.com/edigate/edigate/gateway/intake"
+	"github.com/edigate/edigate/gateway/purchasing"
 	"github.com/edigate/edigate/gateway/sftp"
 	"github.com/edigate/edigate/gateway/sqlite"
 	"github.com/edigate/edigate/gateway/translate"
@@ -106,14 +107,6 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready io.Writer) e
 	if err != nil {
 		return fmt.Errorf("max_upload: %w", err)
 	}
-	reg, err := x12.LoadRegistry()
-	if err != nil {
-		return err
-	}
-	dir, err := partners.LoadDir(cfg.PartnersDir)
-	if err != nil {
-		return fmt.Errorf("loading partners: %w", err)
-	}
 	db, err := openStore(cfg, log)
 	if err != nil {
 		return err
@@ -126,31 +119,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready io.Writer) e
 	} else if n > 0 {
 		log.Warn("released leases of a process that stopped", "messages", n)
 	}
-	qual, id, _ := translate.Identity(cfg.ISAID)
-	gs := cfg.GSID
-	if gs == "" {
-		gs = id
-	}
-	mdir := cfg.MappingsDir
-	if _, err := os.Stat(mdir); err != nil {
-		mdir = ""
-	}
-	tr := &translate.Translator{
-		Registry: reg, Partners: dir, Library: &mappings.Library{Dir: mdir, Registry: reg},
-		UsQual: qual, UsID: id, UsGS: gs, Alloc: allocator{db},
-	}
-	// Every partner's mappings must load before anything is received.
-	for _, p := range dir.Partners {
-		for _, set := range translate.Sets {
-			if _, err := tr.Spec(p, set, p.X12.Version); err != nil {
-				return fmt.Errorf("partner %s: mapping for %s: %w", p.ID, set, err)
-			}
-		}
-	}
-	identity, err := as2.LoadOrCreateIdentity(cfg.DataDir, cfg.AS2ID)
+	w, err := wire(cfg, db, log)
 	if err != nil {
-		return fmt.Errorf("AS2 identity: %w", err)
+		return err
 	}
+	dir, tr, identity, client, snd := w.dir, w.tr, w.identity, w.client, w.snd
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pipe := &intake.Pipeline{Store: db, Translator: tr, Logger: log}
@@ -162,12 +135,20 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready io.Writer) e
 	}}
 	web.Store = store
 	sftpRoot := filepath.Join(cfg.DataDir, "sftp")
-	client := &as2.Client{Identity: identity, Partners: dir, Logger: log}
 	as2srv := &as2.Server{Identity: identity, Partners: dir, Store: store, Logger: log, MaxBody: maxUpload,
 		FailedDir: filepath.Join(cfg.DataDir, "as2", "failed"), MDNReceiver: httpHandlerFunc(client.ReceiveMDN)}
 	web.AS2 = as2srv
-	snd := senders{as2: client, push: &sftp.Pusher{Partners: dir, Logger: log}, outbox: &sftp.Outbox{Root: sftpRoot, Partners: dir, Logger: log}}
 	pipe.SenderFor = snd.For
+	svc, err := newPurchasing(cfg, db, w, log)
+	if err != nil {
+		return err
+	}
+	pipe.Arrived = svc.Arrived
+	web.Purchasing = &console.Purchasing{Store: db, Documents: db, ReportDir: svc.ReportDir, Decided: func(ctx context.Context) {
+		if _, err := svc.ExportDecisions(context.WithoutCancel(ctx)); err != nil {
+			log.Error("decisions not exported (retried with the next ERP pull)", "err", err)
+		}
+	}}
 	sftpSrv := &sftp.Server{Addr: cfg.SFTPAddr, DataDir: cfg.DataDir, Root: sftpRoot, Partners: dir, Store: store, Logger: log, MaxFileSize: maxUpload}
 	if err := sftpSrv.Start(ctx); err != nil {
 		return fmt.Errorf("SFTP: %w", err)
@@ -196,6 +177,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready io.Writer) e
 			return fmt.Errorf("partner %s: pull schedule %q: %w", p.ID, p.Transports.SFTP.Pull.Schedule, err)
 		}
 	}
+	if err := schedulePurchasing(ctx, sched, cfg, svc, log); err != nil {
+		return err
+	}
 	sched.Start()
 	workerDone := make(chan struct{})
 	workCtx, stopWork := context.WithCancel(context.Background())
@@ -219,6 +203,105 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready io.Writer) e
 	<-workerDone
 	log.Info("stopped")
 	return nil
+}
+
+// schedulePurchasing adds the reconciliation passes, the nightly report
+// and the ERP pull to the scheduler.
+func schedulePurchasing(ctx context.Context, sched *cron.Cron, cfg Config, svc *purchasing.Service, log *slog.Logger) error {
+	add := func(what, spec string, job func()) error {
+		if spec == "" {
+			return nil
+		}
+		if _, err := sched.AddFunc(spec, job); err != nil {
+			return fmt.Errorf("schedules.%s %q: %w", what, spec, err)
+		}
+		return nil
+	}
+	for _, spec := range cfg.Schedules.Reconcile {
+		if err := add("reconcile", spec, func() {
+			res, err := svc.Reconcile(ctx, gateway.Scope{All: true})
+			if err != nil {
+				log.Error("reconciliation failed", "err", err)
+				return
+			}
+			log.Info("reconciliation pass", "raised", res.Raised, "updated", res.Updated, "reopened", res.Reopened, "cleared", res.Cleared)
+		}); err != nil {
+			return err
+		}
+	}
+	if err := add("report", cfg.Schedules.Report, func() {
+		day := svc.Clock().UTC().AddDate(0, 0, -1)
+		if _, err := svc.Report(ctx, day); err != nil {
+			log.Error("nightly report failed", "err", err)
+		}
+	}); err != nil {
+		return err
+	}
+	return add("erp_pull", cfg.Schedules.ERPPull, func() {
+		if rep, err := svc.Pull(ctx); err != nil {
+			log.Error("erp pull failed", "err", err)
+		} else if rep.Created+rep.Changed > 0 || len(rep.Problems) > 0 {
+			log.Info("erp pull", "created", rep.Created, "changed", rep.Changed, "unchanged", rep.Unchanged, "sent", len(rep.Sent), "problems", len(rep.Problems))
+		}
+		if _, errs := svc.SendUnsent(ctx, nil); len(errs) > 0 {
+			log.Error("850s not sent", "errors", len(errs), "first", errs[0])
+		}
+		if _, err := svc.ExportDecisions(ctx); err != nil {
+			log.Error("decisions not exported", "err", err)
+		}
+	})
+}
+
+// wiring is what serve and the purchasing commands build from the
+// configuration: partners, the translator, our AS2 identity and the
+// transports that carry files to partners.
+type wiring struct {
+	reg      *x12.Registry
+	dir      *partners.Directory
+	tr       *translate.Translator
+	identity *as2.Identity
+	client   *as2.Client
+	snd      senders
+}
+
+func wire(cfg Config, db *sqlite.DB, log *slog.Logger) (*wiring, error) {
+	reg, err := x12.LoadRegistry()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := partners.LoadDir(cfg.PartnersDir)
+	if err != nil {
+		return nil, fmt.Errorf("loading partners: %w", err)
+	}
+	qual, id, _ := translate.Identity(cfg.ISAID)
+	gs := cfg.GSID
+	if gs == "" {
+		gs = id
+	}
+	mdir := cfg.MappingsDir
+	if _, err := os.Stat(mdir); err != nil {
+		mdir = ""
+	}
+	tr := &translate.Translator{
+		Registry: reg, Partners: dir, Library: &mappings.Library{Dir: mdir, Registry: reg},
+		UsQual: qual, UsID: id, UsGS: gs, Alloc: allocator{db},
+	}
+	// Every partner's mappings must load before anything is received.
+	for _, p := range dir.Partners {
+		for _, set := range translate.Sets {
+			if _, err := tr.Spec(p, set, p.X12.Version); err != nil {
+				return nil, fmt.Errorf("partner %s: mapping for %s: %w", p.ID, set, err)
+			}
+		}
+	}
+	identity, err := as2.LoadOrCreateIdentity(cfg.DataDir, cfg.AS2ID)
+	if err != nil {
+		return nil, fmt.Errorf("AS2 identity: %w", err)
+	}
+	client := &as2.Client{Identity: identity, Partners: dir, Logger: log}
+	sftpRoot := filepath.Join(cfg.DataDir, "sftp")
+	snd := senders{as2: client, push: &sftp.Pusher{Partners: dir, Logger: log}, outbox: &sftp.Outbox{Root: sftpRoot, Partners: dir, Logger: log}}
+	return &wiring{reg: reg, dir: dir, tr: tr, identity: identity, client: client, snd: snd}, nil
 }
 
 // allocator hands out our outbound control numbers from the store.

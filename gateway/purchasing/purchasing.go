@@ -1,0 +1,470 @@
+// Package purchasing ties the ERP's purchase orders to the documents
+// partners send: it imports orders from the ERP connector, sends our 850s
+// for new orders, matches the partners' 997/999s, runs reconciliation
+// (on arrival and on schedule) into the exception queue, hands buyers'
+// decisions back to the ERP, and writes the nightly report.
+package purchasing
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/gateway/recon"
+	"github.com/edigate/edigate/gateway/translate"
+	"github.com/edigate/edigate/partners"
+	"github.com/edigate/edigate/translators/canonical"
+	"github.com/edigate/edigate/translators/x12"
+)
+
+// Store is what the service needs from the store.
+type Store interface {
+	gateway.Store
+	gateway.Purchasing
+}
+
+// Service runs the purchasing side of the gateway.
+type Service struct {
+	Store      Store
+	Partners   *partners.Directory
+	Translator *translate.Translator
+	// SenderFor picks the transport that takes an 850 to a partner; nil
+	// (or a nil result) means we do not send 850s to that partner.
+	SenderFor func(*partners.Partner) gateway.Sender
+	// Connector is the ERP; nil when none is configured.
+	Connector gateway.Connector
+	// ReportDir holds the nightly reports.
+	ReportDir string
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	mu sync.Mutex // one reconciliation pass at a time: passes clear what they do not find
+}
+
+// Clock is the service's clock.
+func (s *Service) Clock() time.Time { return s.now() }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (s *Service) partner(id string) *partners.Partner {
+	if s.Partners == nil {
+		return nil
+	}
+	p, _ := s.Partners.ByID(id)
+	return p
+}
+
+// ImportReport says what an import did.
+type ImportReport struct {
+	gateway.ImportResult
+	Sent        []string `json:"sent,omitempty"`        // PO numbers whose 850 went out
+	Problems    []string `json:"problems,omitempty"`    // rows refused, each with file and line
+	SendErrors  []string `json:"send_errors,omitempty"` // 850s that could not be sent (retried later)
+	Exceptions  gateway.ApplyResult
+	UnknownPart []string `json:"unknown_partners,omitempty"` // partners in the export no partner file knows
+}
+
+// Import stores orders from an ERP export, sends the 850s of orders not
+// sent yet, and reconciles the orders that changed.
+func (s *Service) Import(ctx context.Context, source string, orders []gateway.Order) (*ImportReport, error) {
+	res, err := s.Store.ImportOrders(ctx, source, orders)
+	if err != nil {
+		return nil, err
+	}
+	rep := &ImportReport{ImportResult: res}
+	unknown := map[string]bool{}
+	for _, o := range orders {
+		if s.partner(o.Partner) == nil && !unknown[o.Partner] {
+			unknown[o.Partner] = true
+			rep.UnknownPart = append(rep.UnknownPart, o.Partner)
+		}
+	}
+	s.log().Info("erp import", "source", source, "created", res.Created, "changed", res.Changed, "unchanged", res.Unchanged)
+	sent, errs := s.SendUnsent(ctx, res.Orders)
+	rep.Sent = sent
+	for _, e := range errs {
+		rep.SendErrors = append(rep.SendErrors, e.Error())
+	}
+	if len(res.Orders) > 0 {
+		scope := gateway.Scope{}
+		for _, id := range res.Orders {
+			o, err := s.Store.Order(ctx, id)
+			if err != nil {
+				return rep, err
+			}
+			scope.Orders = append(scope.Orders, gateway.PartnerPO{Partner: o.Partner, PONumber: o.PONumber})
+		}
+		if rep.Exceptions, err = s.Reconcile(ctx, scope); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// Pull imports what the ERP connector has ready, then lets the connector
+// commit it.
+func (s *Service) Pull(ctx context.Context) (*ImportReport, error) {
+	if s.Connector == nil {
+		return nil, errors.New("no ERP connector is configured")
+	}
+	orders, problems, err := s.Connector.Pull(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pulling from the ERP: %w", err)
+	}
+	for _, p := range problems {
+		s.log().Warn("erp row refused", "err", p)
+	}
+	var rep *ImportReport
+	if len(orders) > 0 {
+		if rep, err = s.Import(ctx, "erp pull", orders); err != nil {
+			return rep, err
+		}
+	} else {
+		rep = &ImportReport{}
+	}
+	for _, p := range problems {
+		rep.Problems = append(rep.Problems, p.Error())
+	}
+	if err := s.Connector.Commit(ctx); err != nil {
+		return rep, fmt.Errorf("committing the ERP pull: %w", err)
+	}
+	return rep, nil
+}
+
+// SendUnsent sends an 850 for each order (by ID; all orders when ids is
+// nil) whose partner takes 850s from us and that has none sent yet. An
+// order is sent once: the record is written when the transport has taken
+// the file, and a failed send is tried again on the next call.
+func (s *Service) SendUnsent(ctx context.Context, ids []string) (sent []string, errs []error) {
+	try := func(o *gateway.Order) {
+		p := s.partner(o.Partner)
+		if p == nil || s.SenderFor == nil || s.Translator == nil {
+			return
+		}
+		snd := s.SenderFor(p)
+		if snd == nil {
+			return
+		}
+		if _, err := s.Store.SentFor(ctx, o.Partner, o.PONumber); err == nil {
+			return
+		} else if !errors.Is(err, gateway.ErrNotFound) {
+			errs = append(errs, err)
+			return
+		}
+		if err := s.send(ctx, p, snd, o); err != nil {
+			s.log().Error("850 not sent", "partner_id", o.Partner, "po_number", o.PONumber, "err", err)
+			errs = append(errs, fmt.Errorf("partner %s PO %s: %w", o.Partner, o.PONumber, err))
+			return
+		}
+		sent = append(sent, o.PONumber)
+	}
+	if ids == nil {
+		var all []*gateway.Order
+		if err := s.Store.EachOrder(ctx, func(o *gateway.Order) error { all = append(all, o); return nil }); err != nil {
+			return nil, []error{err}
+		}
+		for _, o := range all {
+			try(o)
+		}
+		return sent, errs
+	}
+	for _, id := range ids {
+		o, err := s.Store.Order(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		try(o)
+	}
+	return sent, errs
+}
+
+// PurchaseOrder is the canonical 850 for an ERP order.
+func PurchaseOrder(o *gateway.Order) *canonical.PurchaseOrder {
+	po := &canonical.PurchaseOrder{
+		Header: canonical.Header{
+			Kind: canonical.KindPurchaseOrder, ID: "doc_out_850_" + o.Partner + "_" + o.PONumber,
+			Partner: o.Partner, Direction: canonical.Outbound, CorrelationID: "cor_" + o.ID,
+		},
+		PONumber: o.PONumber, PODate: o.PODate, Purpose: "original", Lines: []canonical.POLine{},
+	}
+	for _, l := range o.Lines {
+		po.Lines = append(po.Lines, canonical.POLine{
+			LineNumber: l.LineNumber, BuyerItem: l.BuyerItem, VendorItem: l.VendorItem,
+			Quantity: l.Quantity, UOM: l.UOM, UnitPrice: l.UnitPrice,
+		})
+		if l.RequestedDate != "" && (po.RequestedDeliveryDate == "" || l.RequestedDate < po.RequestedDeliveryDate) {
+			po.RequestedDeliveryDate = l.RequestedDate
+		}
+	}
+	return po
+}
+
+func (s *Service) send(ctx context.Context, p *partners.Partner, snd gateway.Sender, o *gateway.Order) error {
+	b, err := s.Translator.Outbound(p.ID, PurchaseOrder(o))
+	if err != nil {
+		return err
+	}
+	isa, gs, st, err := controls(b)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("850_%s_%s.x12", safeName(o.PONumber), isa)
+	if err := snd.Send(ctx, p.ID, name, b); err != nil {
+		return fmt.Errorf("sending %s: %w", name, err)
+	}
+	s.log().Info("850 sent", "partner_id", p.ID, "po_number", o.PONumber, "file", name, "isa_control", isa, "gs_control", gs, "st_control", st)
+	return s.Store.RecordSent(ctx, gateway.SentOrder{
+		Partner: p.ID, PONumber: o.PONumber, Filename: name, Interchange: isa, Group: gs, Transaction: st,
+		SentAt: s.now(), AckStatus: gateway.SentPending,
+	})
+}
+
+// controls reads the ISA13, GS06 and ST02 of an interchange we wrote.
+func controls(b []byte) (isa, gs, st string, err error) {
+	r := x12.NewReader(bytes.NewReader(b))
+	for {
+		seg, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", "", "", err
+		}
+		switch string(seg.ID()) {
+		case "ISA":
+			isa = strings.TrimSpace(string(seg.Element(13)))
+		case "GS":
+			gs = string(seg.Element(6))
+		case "ST":
+			st = string(seg.Element(2))
+		}
+	}
+	if isa == "" || gs == "" || st == "" {
+		return "", "", "", errors.New("the 850 written has no ISA, GS or ST control number")
+	}
+	return isa, gs, st, nil
+}
+
+// safeName keeps letters, digits, dot, dash and underscore.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// Arrived is called when a message's documents are stored: it records
+// the 997/999 verdicts on our 850s and reconciles the orders concerned.
+func (s *Service) Arrived(ctx context.Context, m *gateway.Message, docs []canonical.Document, acks []*x12.FunctionalAck) error {
+	scope := gateway.Scope{}
+	seen := map[gateway.PartnerPO]bool{}
+	add := func(po string) {
+		k := gateway.PartnerPO{Partner: m.Partner, PONumber: po}
+		if po != "" && !seen[k] {
+			seen[k] = true
+			scope.Orders = append(scope.Orders, k)
+		}
+	}
+	for _, fa := range acks {
+		for _, set := range fa.Sets {
+			if set.ID != "850" {
+				continue
+			}
+			sent, err := s.Store.MatchFunctionalAck(ctx, m.Partner, fa.GroupControl, set.Control, set.Status, set.Codes, m.ID)
+			if errors.Is(err, gateway.ErrNotFound) {
+				s.log().Warn("997/999 for an 850 we did not send", "partner_id", m.Partner, "message_id", m.ID,
+					"gs_control", fa.GroupControl, "st_control", set.Control)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			s.log().Info("850 acknowledged", "partner_id", m.Partner, "po_number", sent.PONumber, "status", sent.AckStatus, "message_id", m.ID)
+			add(sent.PONumber)
+		}
+	}
+	for _, d := range docs {
+		switch d := d.(type) {
+		case *canonical.POAcknowledgement:
+			add(d.PONumber)
+		case *canonical.Invoice:
+			add(d.PONumber)
+		case *canonical.ShipNotice:
+			for _, o := range d.Orders {
+				add(o.PONumber)
+			}
+		}
+	}
+	if len(scope.Orders) == 0 {
+		return nil
+	}
+	res, err := s.Reconcile(ctx, scope)
+	if err != nil {
+		return err
+	}
+	if res != (gateway.ApplyResult{}) {
+		s.log().Info("reconciled on arrival", "message_id", m.ID, "correlation_id", m.CorrelationID, "orders", len(scope.Orders),
+			"raised", res.Raised, "updated", res.Updated, "reopened", res.Reopened, "cleared", res.Cleared)
+	}
+	return nil
+}
+
+// Reconcile checks the orders in scope (every order the store knows when
+// scope.All) and records the findings as exceptions.
+func (s *Service) Reconcile(ctx context.Context, scope gateway.Scope) (gateway.ApplyResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := scope.Orders
+	if scope.All {
+		var err error
+		if keys, err = s.Store.OrderKeys(ctx); err != nil {
+			return gateway.ApplyResult{}, err
+		}
+	}
+	now := s.now()
+	policies := map[string]recon.Policy{}
+	invoices := map[string]map[string]string{}
+	var findings []gateway.Finding
+	for _, k := range keys {
+		pol, ok := policies[k.Partner]
+		if !ok {
+			var err error
+			if pol, err = s.policy(k.Partner); err != nil {
+				return gateway.ApplyResult{}, err
+			}
+			policies[k.Partner] = pol
+		}
+		inv, ok := invoices[k.Partner]
+		if !ok {
+			var err error
+			if inv, err = s.Store.InvoiceNumbers(ctx, k.Partner); err != nil {
+				return gateway.ApplyResult{}, err
+			}
+			invoices[k.Partner] = inv
+		}
+		c, err := s.loadCase(ctx, k, inv)
+		if err != nil {
+			return gateway.ApplyResult{}, err
+		}
+		findings = recon.Check(c, pol, now, findings)
+	}
+	return s.Store.ApplyFindings(ctx, scope, findings, "reconciliation")
+}
+
+func (s *Service) policy(partnerID string) (recon.Policy, error) {
+	p := s.partner(partnerID)
+	if p == nil {
+		p = &partners.Partner{ID: partnerID}
+	}
+	return recon.PolicyFor(p)
+}
+
+// loadCase gathers what the store knows about one PO.
+func (s *Service) loadCase(ctx context.Context, k gateway.PartnerPO, invoiceFirst map[string]string) (*recon.Case, error) {
+	c := &recon.Case{Partner: k.Partner, PONumber: k.PONumber}
+	o, err := s.Store.Order(ctx, gateway.OrderID(k.Partner, k.PONumber))
+	switch {
+	case err == nil:
+		c.Order = o
+	case !errors.Is(err, gateway.ErrNotFound):
+		return nil, err
+	}
+	sent, err := s.Store.SentFor(ctx, k.Partner, k.PONumber)
+	switch {
+	case err == nil:
+		c.Sent = sent
+	case !errors.Is(err, gateway.ErrNotFound):
+		return nil, err
+	}
+	docs, err := s.Store.OrderDocuments(ctx, k.Partner, k.PONumber)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range docs {
+		switch d.Kind {
+		case canonical.KindPOAcknowledgement:
+			var a canonical.POAcknowledgement
+			if err := json.Unmarshal(d.Document, &a); err != nil {
+				return nil, fmt.Errorf("document %s: %w", d.ID, err)
+			}
+			c.Acks = append(c.Acks, recon.Ack{DocID: d.ID, Received: d.CreatedAt, Doc: &a})
+		case canonical.KindShipNotice:
+			var sn canonical.ShipNotice
+			if err := json.Unmarshal(d.Document, &sn); err != nil {
+				return nil, fmt.Errorf("document %s: %w", d.ID, err)
+			}
+			c.Shipments = append(c.Shipments, recon.Shipment{DocID: d.ID, Received: d.CreatedAt, Doc: &sn})
+		case canonical.KindInvoice:
+			var inv canonical.Invoice
+			if err := json.Unmarshal(d.Document, &inv); err != nil {
+				return nil, fmt.Errorf("document %s: %w", d.ID, err)
+			}
+			dup := ""
+			if first := invoiceFirst[d.ID]; first != "" && first != d.ID {
+				dup = first
+			}
+			c.Invoices = append(c.Invoices, recon.Invoice{DocID: d.ID, Received: d.CreatedAt, Doc: &inv, DuplicateOf: dup})
+		}
+	}
+	return c, nil
+}
+
+// ExportDecisions hands the buyers' accept and reject decisions not yet
+// exported to the ERP connector.
+func (s *Service) ExportDecisions(ctx context.Context) (int, error) {
+	if s.Connector == nil {
+		return 0, nil
+	}
+	decs, err := s.Store.PendingDecisions(ctx)
+	if err != nil || len(decs) == 0 {
+		return 0, err
+	}
+	if err := s.Connector.PushDecisions(ctx, decs); err != nil {
+		return 0, fmt.Errorf("handing %d decisions to the ERP: %w", len(decs), err)
+	}
+	events := make([]int64, len(decs))
+	for i, d := range decs {
+		events[i] = d.Event
+	}
+	if err := s.Store.MarkDecisionsExported(ctx, events); err != nil {
+		return 0, err
+	}
+	s.log().Info("decisions exported to the ERP", "decisions", len(decs))
+	return len(decs), nil
+}
+
+// sortedPartners lists the partner IDs of the directory.
+func (s *Service) sortedPartners() []string {
+	var ids []string
+	if s.Partners != nil {
+		for _, p := range s.Partners.Partners {
+			ids = append(ids, p.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
