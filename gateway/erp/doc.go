@@ -16,6 +16,11 @@
 // form one order. A JSON lines export has one object per line with the
 // same keys; values may be strings or numbers.
 //
+// A bad row is reported with its file, line and column, and its whole
+// order is held back from that file (ErrHeldBack), so that a stored
+// purchase order never loses a line to a malformed row; the other orders
+// of the file are imported.
+//
 // A Mapping (usually loaded from YAML with LoadMapping) renames columns,
 // changes the date format, delimiter and decimal separator, translates the
 // ERP's vendor codes to partner IDs and supplies constant values, for

@@ -18,14 +18,19 @@ var (
 	ErrNotObject     = errors.New("not a JSON object")
 	ErrDuplicateLine = errors.New("duplicate line number")
 	ErrPODate        = errors.New("PO date differs from the PO's earlier rows")
+	// ErrHeldBack: a purchase order with a refused row is not imported
+	// from this file at all, so that a stored PO never loses a line
+	// because its row was malformed.
+	ErrHeldBack = errors.New("purchase order held back")
 )
 
 // ErrMissingColumn is wrapped in the FileError of a CSV export whose
 // header lacks a column the Mapping needs.
 var ErrMissingColumn = errors.New("missing column")
 
-// RowError is a problem with one row of an export. The row is left out;
-// the other rows are kept. It reads "FILE:LINE: column COLUMN: message",
+// RowError is a problem with one row of an export. The row is left out,
+// and so is the rest of its purchase order (ErrHeldBack); the other
+// orders are kept. It reads "FILE:LINE: column COLUMN: message",
 // where LINE is the 1-based line in the file and COLUMN the export's own
 // column header or JSON key (or our field name, for a constant).
 type RowError struct {

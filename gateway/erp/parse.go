@@ -56,7 +56,8 @@ func Parse(name string, r io.Reader, m Mapping) (orders []gateway.Order, problem
 	if err != nil {
 		return nil, nil, err
 	}
-	return b.orders, b.problems, nil
+	orders, problems = b.result()
+	return orders, problems, nil
 }
 
 // skipBOM drops a UTF-8 byte order mark and refuses UTF-16.
@@ -123,6 +124,7 @@ type builder struct {
 	index    map[poKey]int // position in orders
 	po       []poState     // by position in orders
 	problems []error
+	held     map[poKey]int // orders with a refused row → its line
 }
 
 // poState is what the builder knows of an order's rows.
@@ -155,19 +157,56 @@ func (b *builder) add(line int, cells *[numFields]cell) {
 		}
 		vals[f] = v
 	}
+	key := poKey{vals[fieldPartner], vals[fieldPONumber]}
 	if len(errs) > 0 {
 		b.problems = append(b.problems, errs...)
+		b.hold(key, line)
 		return
 	}
-	key := poKey{vals[fieldPartner], vals[fieldPONumber]}
 	i, ok := b.index[key]
 	if !ok {
 		i = b.newOrder(key)
 	} else if errs := b.conflicts(i, cells, &vals); len(errs) > 0 {
 		b.problems = append(b.problems, errs...)
+		b.hold(key, line)
 		return
 	}
 	b.addLine(i, line, &vals)
+}
+
+// hold notes that the order of key had a refused row at line. A key
+// whose partner or PO number could not be read holds nothing back: the
+// row belongs to no order that could be named.
+func (b *builder) hold(key poKey, line int) {
+	if key.partner == "" || key.poNumber == "" {
+		return
+	}
+	if b.held == nil {
+		b.held = map[poKey]int{}
+	}
+	if _, ok := b.held[key]; !ok {
+		b.held[key] = line
+	}
+}
+
+// result drops the orders held back, each with a problem that says so.
+func (b *builder) result() ([]gateway.Order, []error) {
+	if len(b.held) == 0 {
+		return b.orders, b.problems
+	}
+	kept := b.orders[:0:0]
+	for _, o := range b.orders {
+		key := poKey{o.Partner, o.PONumber}
+		if line, ok := b.held[key]; ok {
+			b.problems = append(b.problems, &RowError{File: b.file, Line: line, Err: fmt.Errorf(
+				"%w: PO %s of %s is not imported from this file, so that it keeps all its lines; fix the row and export it again",
+				ErrHeldBack, o.PONumber, o.Partner)})
+			delete(b.held, key)
+			continue
+		}
+		kept = append(kept, o)
+	}
+	return kept, b.problems
 }
 
 // newOrder starts the order of key and returns its position.
