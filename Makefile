@@ -27,6 +27,8 @@ fuzz: ## run each fuzz target for $(FUZZTIME); findings stay in testdata/fuzz
 bench: ## benchmarks (compare runs with benchstat) and the 1 GB bounded-memory check
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translators/x12/... | tee bench.txt
 	EDIGATE_RSS_BYTES=1073741824 $(GO) test -count=1 -run TestValidateBoundedMemory -v ./translators/x12/x12gen/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translators/mapping/... ./gateway/translate/ ./gateway/recon/ | tee -a bench.txt
+	$(GO) test -run '^$$' -bench . -benchtime 2x ./gateway/purchasing/ | tee -a bench.txt  # a full pass over 1,000,000 PO lines
 
 lint: ## go vet and gofmt
 	$(GO) vet ./...

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -33,6 +35,22 @@ type Order struct {
 	Source     string    `json:"source,omitempty"` // the export file it last came from
 	ImportedAt time.Time `json:"imported_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// LinesJSON, when set, holds the lines not yet decoded (EachCase
+	// leaves decoding to its caller, which may do it on many cores);
+	// DecodeLines fills Lines from it.
+	LinesJSON json.RawMessage `json:"-"`
+}
+
+// DecodeLines fills Lines from LinesJSON, if it is set.
+func (o *Order) DecodeLines() error {
+	if o.LinesJSON == nil {
+		return nil
+	}
+	if err := json.Unmarshal(o.LinesJSON, &o.Lines); err != nil {
+		return fmt.Errorf("purchase order %s: lines: %w", o.ID, err)
+	}
+	o.LinesJSON = nil
+	return nil
 }
 
 // OrderID is the stable ID of a partner's purchase order.
@@ -246,6 +264,11 @@ type Purchasing interface {
 	// OrderKeys lists every partner and PO number known from the ERP, from
 	// our 850s or from documents: what a full reconciliation pass covers.
 	OrderKeys(ctx context.Context) ([]PartnerPO, error)
+	// EachCase calls fn for every partner's PO known from the ERP, our
+	// 850s or documents, in partner and PO number order, with its order
+	// (nil when the ERP does not know it), the 850 sent (nil when none)
+	// and its documents, oldest first: a full pass in one read.
+	EachCase(ctx context.Context, fn func(k PartnerPO, o *Order, s *SentOrder, docs []*StoredDocument) error) error
 	// InvoiceNumbers maps each of a partner's invoice documents to the
 	// earliest invoice document with the same number (itself when first).
 	InvoiceNumbers(ctx context.Context, partner string) (map[string]string, error)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -338,41 +339,150 @@ func (s *Service) Arrived(ctx context.Context, m *gateway.Message, docs []canoni
 func (s *Service) Reconcile(ctx context.Context, scope gateway.Scope) (gateway.ApplyResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := scope.Orders
-	if scope.All {
-		var err error
-		if keys, err = s.Store.OrderKeys(ctx); err != nil {
-			return gateway.ApplyResult{}, err
-		}
-	}
 	now := s.now()
-	policies := map[string]recon.Policy{}
-	invoices := map[string]map[string]string{}
+	ck := &checker{svc: s, now: now, policies: map[string]recon.Policy{}, invoices: map[string]map[string]string{}}
+	var findings []gateway.Finding
+	var err error
+	if scope.All {
+		findings, err = s.checkAll(ctx, ck)
+	} else {
+		findings, err = s.checkSome(ctx, ck, scope.Orders)
+	}
+	if err != nil {
+		return gateway.ApplyResult{}, err
+	}
+	// In key order, so that a pass records the same way however its
+	// cases were scheduled.
+	sort.Slice(findings, func(i, j int) bool { return findings[i].Key < findings[j].Key })
+	return s.Store.ApplyFindings(ctx, scope, findings, "reconciliation")
+}
+
+// checker holds what a pass looks up once per partner.
+type checker struct {
+	svc      *Service
+	now      time.Time
+	mu       sync.Mutex
+	policies map[string]recon.Policy
+	invoices map[string]map[string]string // partner → invoice document → first with its number
+}
+
+func (c *checker) partner(ctx context.Context, id string) (recon.Policy, map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pol, ok := c.policies[id]
+	if !ok {
+		var err error
+		if pol, err = c.svc.policy(id); err != nil {
+			return pol, nil, err
+		}
+		c.policies[id] = pol
+	}
+	inv, ok := c.invoices[id]
+	if !ok {
+		var err error
+		if inv, err = c.svc.Store.InvoiceNumbers(ctx, id); err != nil {
+			return pol, nil, err
+		}
+		c.invoices[id] = inv
+	}
+	return pol, inv, nil
+}
+
+// check decodes one case's documents and checks it.
+func (c *checker) check(ctx context.Context, k gateway.PartnerPO, o *gateway.Order, sent *gateway.SentOrder, docs []*gateway.StoredDocument, out []gateway.Finding) ([]gateway.Finding, error) {
+	pol, inv, err := c.partner(ctx, k.Partner)
+	if err != nil {
+		return out, err
+	}
+	cs, err := buildCase(k, o, sent, docs, inv)
+	if err != nil {
+		return out, err
+	}
+	return recon.Check(cs, pol, c.now, out), nil
+}
+
+// checkSome checks the named orders, one by one.
+func (s *Service) checkSome(ctx context.Context, ck *checker, keys []gateway.PartnerPO) ([]gateway.Finding, error) {
 	var findings []gateway.Finding
 	for _, k := range keys {
-		pol, ok := policies[k.Partner]
-		if !ok {
-			var err error
-			if pol, err = s.policy(k.Partner); err != nil {
-				return gateway.ApplyResult{}, err
-			}
-			policies[k.Partner] = pol
+		o, err := s.Store.Order(ctx, gateway.OrderID(k.Partner, k.PONumber))
+		if errors.Is(err, gateway.ErrNotFound) {
+			o, err = nil, nil
 		}
-		inv, ok := invoices[k.Partner]
-		if !ok {
-			var err error
-			if inv, err = s.Store.InvoiceNumbers(ctx, k.Partner); err != nil {
-				return gateway.ApplyResult{}, err
-			}
-			invoices[k.Partner] = inv
-		}
-		c, err := s.loadCase(ctx, k, inv)
 		if err != nil {
-			return gateway.ApplyResult{}, err
+			return nil, err
 		}
-		findings = recon.Check(c, pol, now, findings)
+		sent, err := s.Store.SentFor(ctx, k.Partner, k.PONumber)
+		if errors.Is(err, gateway.ErrNotFound) {
+			sent, err = nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		docs, err := s.Store.OrderDocuments(ctx, k.Partner, k.PONumber)
+		if err != nil {
+			return nil, err
+		}
+		if findings, err = ck.check(ctx, k, o, sent, docs, findings); err != nil {
+			return nil, err
+		}
 	}
-	return s.Store.ApplyFindings(ctx, scope, findings, "reconciliation")
+	return findings, nil
+}
+
+// checkAll streams every case from the store and checks them on all
+// cores: decoding the documents' JSON is most of the work.
+func (s *Service) checkAll(ctx context.Context, ck *checker) ([]gateway.Finding, error) {
+	type job struct {
+		k    gateway.PartnerPO
+		o    *gateway.Order
+		sent *gateway.SentOrder
+		docs []*gateway.StoredDocument
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan job, 4*workers)
+	results := make([][]gateway.Finding, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if errs[w] != nil {
+					continue // drain
+				}
+				var err error
+				if results[w], err = ck.check(ctx, j.k, j.o, j.sent, j.docs, results[w]); err != nil {
+					errs[w] = err
+					cancel()
+				}
+			}
+		}()
+	}
+	err := s.Store.EachCase(ctx, func(k gateway.PartnerPO, o *gateway.Order, sent *gateway.SentOrder, docs []*gateway.StoredDocument) error {
+		select {
+		case jobs <- job{k, o, sent, docs}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(jobs)
+	wg.Wait()
+	if e := errors.Join(errs...); e != nil {
+		return nil, e
+	}
+	if err != nil {
+		return nil, err
+	}
+	var findings []gateway.Finding
+	for _, r := range results {
+		findings = append(findings, r...)
+	}
+	return findings, nil
 }
 
 func (s *Service) policy(partnerID string) (recon.Policy, error) {
@@ -383,27 +493,14 @@ func (s *Service) policy(partnerID string) (recon.Policy, error) {
 	return recon.PolicyFor(p)
 }
 
-// loadCase gathers what the store knows about one PO.
-func (s *Service) loadCase(ctx context.Context, k gateway.PartnerPO, invoiceFirst map[string]string) (*recon.Case, error) {
-	c := &recon.Case{Partner: k.Partner, PONumber: k.PONumber}
-	o, err := s.Store.Order(ctx, gateway.OrderID(k.Partner, k.PONumber))
-	switch {
-	case err == nil:
-		c.Order = o
-	case !errors.Is(err, gateway.ErrNotFound):
-		return nil, err
+// buildCase decodes what the store holds about one PO into a case.
+func buildCase(k gateway.PartnerPO, o *gateway.Order, sent *gateway.SentOrder, docs []*gateway.StoredDocument, invoiceFirst map[string]string) (*recon.Case, error) {
+	if o != nil {
+		if err := o.DecodeLines(); err != nil {
+			return nil, err
+		}
 	}
-	sent, err := s.Store.SentFor(ctx, k.Partner, k.PONumber)
-	switch {
-	case err == nil:
-		c.Sent = sent
-	case !errors.Is(err, gateway.ErrNotFound):
-		return nil, err
-	}
-	docs, err := s.Store.OrderDocuments(ctx, k.Partner, k.PONumber)
-	if err != nil {
-		return nil, err
-	}
+	c := &recon.Case{Partner: k.Partner, PONumber: k.PONumber, Order: o, Sent: sent}
 	for _, d := range docs {
 		switch d.Kind {
 		case canonical.KindPOAcknowledgement:

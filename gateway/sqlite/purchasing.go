@@ -99,6 +99,15 @@ func orderLines(l []gateway.OrderLine) []gateway.OrderLine {
 const orderColumns = `id, partner, po_number, po_date, lines, version, source, imported_at, updated_at`
 
 func scanOrder(s scanner) (*gateway.Order, error) {
+	o, err := scanOrderRaw(s)
+	if err != nil {
+		return nil, err
+	}
+	return o, o.DecodeLines()
+}
+
+// scanOrderRaw leaves the lines in LinesJSON.
+func scanOrderRaw(s scanner) (*gateway.Order, error) {
 	var (
 		o                  gateway.Order
 		lines, imp, update string
@@ -106,9 +115,7 @@ func scanOrder(s scanner) (*gateway.Order, error) {
 	if err := s.Scan(&o.ID, &o.Partner, &o.PONumber, &o.PODate, &lines, &o.Version, &o.Source, &imp, &update); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(lines), &o.Lines); err != nil {
-		return nil, fmt.Errorf("order %s lines: %w", o.ID, err)
-	}
+	o.LinesJSON = json.RawMessage(lines)
 	var err error
 	if o.ImportedAt, err = parseTime(imp); err != nil {
 		return nil, err
@@ -846,3 +853,132 @@ func (d *DB) MarkDecisionsExported(ctx context.Context, events []int64) error {
 
 // Now is the store's clock, for callers that stamp times the same way.
 func (d *DB) Now() time.Time { return d.now() }
+
+// EachCase calls fn for every partner's PO the store knows of, in partner
+// and PO number order, with its ERP order (nil when the ERP does not know
+// it; its lines left in LinesJSON for the caller to decode), the 850 sent for it (nil when none) and its documents, oldest
+// first. Three ordered queries are merged as they stream, so a full
+// reconciliation pass reads each table once.
+func (d *DB) EachCase(ctx context.Context, fn func(k gateway.PartnerPO, o *gateway.Order, s *gateway.SentOrder, docs []*gateway.StoredDocument) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // closes the three result sets on every return
+	orders, err := d.read.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY partner, po_number`)
+	if err != nil {
+		return fmt.Errorf("reading purchase orders: %w", err)
+	}
+	defer orders.Close()
+	sent, err := d.read.QueryContext(ctx, `SELECT `+sentColumns+` FROM sent_orders ORDER BY partner, po_number`)
+	if err != nil {
+		return fmt.Errorf("reading sent 850s: %w", err)
+	}
+	defer sent.Close()
+	docs, err := d.read.QueryContext(ctx, `SELECT o.partner, o.po_number, d.id, d.kind, d.partner, d.po_number, d.message_id,
+			d.correlation_id, d.created_at, d.document
+		FROM document_orders o JOIN documents d ON d.id = o.document_id
+		ORDER BY o.partner, o.po_number, d.seq`)
+	if err != nil {
+		return fmt.Errorf("reading documents: %w", err)
+	}
+	defer docs.Close()
+
+	var (
+		nextOrder *gateway.Order
+		nextSent  *gateway.SentOrder
+		nextDoc   *gateway.StoredDocument
+		docKey    gateway.PartnerPO
+	)
+	advanceOrder := func() error {
+		nextOrder = nil
+		if orders.Next() {
+			o, err := scanOrderRaw(orders)
+			if err != nil {
+				return fmt.Errorf("reading purchase orders: %w", err)
+			}
+			nextOrder = o
+		}
+		return orders.Err()
+	}
+	advanceSent := func() error {
+		nextSent = nil
+		if sent.Next() {
+			s, err := scanSent(sent)
+			if err != nil {
+				return fmt.Errorf("reading sent 850s: %w", err)
+			}
+			nextSent = s
+		}
+		return sent.Err()
+	}
+	advanceDoc := func() error {
+		nextDoc = nil
+		if docs.Next() {
+			var doc gateway.StoredDocument
+			var created, raw string
+			if err := docs.Scan(&docKey.Partner, &docKey.PONumber, &doc.ID, &doc.Kind, &doc.Partner, &doc.PONumber,
+				&doc.MessageID, &doc.CorrelationID, &created, &raw); err != nil {
+				return fmt.Errorf("reading documents: %w", err)
+			}
+			var err error
+			if doc.CreatedAt, err = parseTime(created); err != nil {
+				return err
+			}
+			doc.Document = json.RawMessage(raw)
+			nextDoc = &doc
+		}
+		return docs.Err()
+	}
+	for _, adv := range []func() error{advanceOrder, advanceSent, advanceDoc} {
+		if err := adv(); err != nil {
+			return err
+		}
+	}
+	less := func(a, b gateway.PartnerPO) bool {
+		return a.Partner < b.Partner || a.Partner == b.Partner && a.PONumber < b.PONumber
+	}
+	for nextOrder != nil || nextSent != nil || nextDoc != nil {
+		// The smallest key among the three heads is the next case.
+		var k gateway.PartnerPO
+		have := false
+		consider := func(c gateway.PartnerPO) {
+			if !have || less(c, k) {
+				k, have = c, true
+			}
+		}
+		if nextOrder != nil {
+			consider(gateway.PartnerPO{Partner: nextOrder.Partner, PONumber: nextOrder.PONumber})
+		}
+		if nextSent != nil {
+			consider(gateway.PartnerPO{Partner: nextSent.Partner, PONumber: nextSent.PONumber})
+		}
+		if nextDoc != nil {
+			consider(docKey)
+		}
+		var (
+			o     *gateway.Order
+			s     *gateway.SentOrder
+			cased []*gateway.StoredDocument
+		)
+		if nextOrder != nil && nextOrder.Partner == k.Partner && nextOrder.PONumber == k.PONumber {
+			o = nextOrder
+			if err := advanceOrder(); err != nil {
+				return err
+			}
+		}
+		if nextSent != nil && nextSent.Partner == k.Partner && nextSent.PONumber == k.PONumber {
+			s = nextSent
+			if err := advanceSent(); err != nil {
+				return err
+			}
+		}
+		for nextDoc != nil && docKey == k {
+			cased = append(cased, nextDoc)
+			if err := advanceDoc(); err != nil {
+				return err
+			}
+		}
+		if err := fn(k, o, s, cased); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -42,7 +42,7 @@ const (
 	archiveDir  = "archive"
 	tmpDir      = "tmp"
 	busyTimeout = 10 * time.Second
-	readConns   = 4
+	readConns   = 8
 	// Temporary payload files older than this are left over from a crash
 	// and removed by Open. Younger ones may belong to another process
 	// (a CLI command) using the same data directory.
