@@ -261,9 +261,6 @@ type Purchasing interface {
 	// OrderDocuments lists the documents concerning a partner's PO (a ship
 	// notice covering several orders is listed for each), oldest first.
 	OrderDocuments(ctx context.Context, partner, poNumber string) ([]*StoredDocument, error)
-	// OrderKeys lists every partner and PO number known from the ERP, from
-	// our 850s or from documents: what a full reconciliation pass covers.
-	OrderKeys(ctx context.Context) ([]PartnerPO, error)
 	// EachCase calls fn for every partner's PO known from the ERP, our
 	// 850s or documents, in partner and PO number order, with its order
 	// (nil when the ERP does not know it), the 850 sent (nil when none)

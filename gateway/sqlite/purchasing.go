@@ -357,28 +357,6 @@ func (d *DB) OrderDocuments(ctx context.Context, partner, poNumber string) ([]*g
 	return out, rows.Err()
 }
 
-// OrderKeys lists every partner and PO number the store knows of.
-func (d *DB) OrderKeys(ctx context.Context) ([]gateway.PartnerPO, error) {
-	rows, err := d.read.QueryContext(ctx, `SELECT partner, po_number FROM orders
-		UNION SELECT partner, po_number FROM sent_orders
-		UNION SELECT partner, po_number FROM document_orders
-		UNION SELECT partner, po_number FROM exceptions
-		ORDER BY 1, 2`)
-	if err != nil {
-		return nil, fmt.Errorf("listing purchase orders: %w", err)
-	}
-	defer rows.Close()
-	var out []gateway.PartnerPO
-	for rows.Next() {
-		var k gateway.PartnerPO
-		if err := rows.Scan(&k.Partner, &k.PONumber); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
-}
-
 // InvoiceNumbers maps each of a partner's invoices to the first invoice
 // document with the same invoice number.
 func (d *DB) InvoiceNumbers(ctx context.Context, partner string) (map[string]string, error) {

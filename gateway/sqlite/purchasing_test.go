@@ -302,12 +302,22 @@ func TestOrderDocuments(t *testing.T) {
 	if err := db.RecordSent(ctx, gateway.SentOrder{Partner: "globex", PONumber: "PO-7"}); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := db.OrderKeys(ctx)
-	if err != nil {
+	var cases []string
+	if err := db.EachCase(ctx, func(k gateway.PartnerPO, o *gateway.Order, s *gateway.SentOrder, docs []*gateway.StoredDocument) error {
+		c := k.Partner + "/" + k.PONumber + ":"
+		if s != nil {
+			c += " sent"
+		}
+		for _, d := range docs {
+			c += " " + d.ID
+		}
+		cases = append(cases, c)
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	want := []gateway.PartnerPO{{Partner: "acme", PONumber: "PO-1"}, {Partner: "acme", PONumber: "PO-2"}, {Partner: "globex", PONumber: "PO-7"}}
-	if !reflect.DeepEqual(keys, want) {
-		t.Fatalf("order keys: %v", keys)
+	want := []string{"acme/PO-1: asn1 inv1", "acme/PO-2: asn1 inv2 inv3", "globex/PO-7: sent"}
+	if !reflect.DeepEqual(cases, want) {
+		t.Fatalf("cases: %q", cases)
 	}
 }
