@@ -128,7 +128,7 @@ type Finding struct {
 	Rule       string `json:"rule"`
 	Partner    string `json:"partner"`
 	PONumber   string `json:"po_number"`
-	LineNumber string `json:"line_number,omitempty"`
+	LineNumber string `json:"line_number"` // "" for a PO-level finding
 	Expected   string `json:"expected"`
 	Actual     string `json:"actual"`
 	Severity   string `json:"severity"`

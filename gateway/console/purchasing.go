@@ -74,7 +74,7 @@ func (s *Server) listOrders(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	orders, err := s.Purchasing.Store.Orders(c, gateway.OrderFilter{Partner: c.Query("partner"), PONumber: c.Query("po_number"), Limit: limit, Offset: offset})
+	orders, err := s.Purchasing.Store.Orders(c.Request.Context(), gateway.OrderFilter{Partner: c.Query("partner"), PONumber: c.Query("po_number"), Limit: limit, Offset: offset})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -168,7 +168,7 @@ func (s *Server) listExceptions(c *gin.Context) {
 			*p.v = d
 		}
 	}
-	list, total, err := s.Purchasing.Store.Exceptions(c, f)
+	list, total, err := s.Purchasing.Store.Exceptions(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -200,7 +200,7 @@ func parseAge(s string) (time.Duration, error) {
 }
 
 func (s *Server) getException(c *gin.Context) {
-	e, err := s.Purchasing.Store.Exception(c, c.Param("id"))
+	e, err := s.Purchasing.Store.Exception(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -242,7 +242,7 @@ func (s *Server) actOnException(action string) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		e, err := s.Purchasing.Store.ActOnException(c, c.Param("id"), gateway.ExceptionAction{
+		e, err := s.Purchasing.Store.ActOnException(c.Request.Context(), c.Param("id"), gateway.ExceptionAction{
 			Action: action, Actor: s.actor(c), Comment: b.Comment, Assignee: b.Assignee,
 		})
 		if err != nil {
@@ -282,7 +282,7 @@ func (s *Server) actOnExceptions(action string) gin.HandlerFunc {
 		results := make([]bulkResult, 0, len(b.IDs))
 		failed := 0
 		for _, id := range b.IDs {
-			e, err := s.Purchasing.Store.ActOnException(c, id, gateway.ExceptionAction{
+			e, err := s.Purchasing.Store.ActOnException(c.Request.Context(), id, gateway.ExceptionAction{
 				Action: action, Actor: s.actor(c), Comment: b.Comment, Assignee: b.Assignee,
 			})
 			if err != nil {
@@ -297,10 +297,11 @@ func (s *Server) actOnExceptions(action string) gin.HandlerFunc {
 			}
 			results = append(results, bulkResult{ID: id, Exception: e})
 		}
-		s.decided(c, action)
 		status := http.StatusOK
 		if failed == len(b.IDs) {
 			status = http.StatusUnprocessableEntity
+		} else {
+			s.decided(c, action) // only when something was decided
 		}
 		c.JSON(status, gin.H{"results": results, "failed": failed})
 	}

@@ -70,7 +70,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	msg := err.Error()
 	var ge *gateway.Error
 	if errors.As(err, &ge) {
-		msg = ge.Message
+		// Keep what the layers above said ("exception \"exc_1\": not
+		// found"), without the code the JSON carries already.
+		msg = strings.TrimSuffix(msg, ge.Error()) + ge.Message
 	}
 	if code == gateway.EINTERNAL {
 		s.log().Error("request failed", "path", c.Request.URL.Path, "err", err)
@@ -143,7 +145,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) health(c *gin.Context) {
-	if _, err := s.Store.Messages(c, gateway.MessageFilter{Limit: 1}); err != nil {
+	if _, err := s.Store.Messages(c.Request.Context(), gateway.MessageFilter{Limit: 1}); err != nil {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "store unavailable"})
 		return
 	}
@@ -158,7 +160,7 @@ func (s *Server) auth(c *gin.Context) {
 		s.fail(c, gateway.Errorf(gateway.EUNAUTH, "an API token is required: Authorization: Bearer TOKEN (edigate token create NAME)"))
 		return
 	}
-	name, err := s.Store.CheckToken(c, tok)
+	name, err := s.Store.CheckToken(c.Request.Context(), tok)
 	if err != nil {
 		s.fail(c, gateway.Errorf(gateway.EUNAUTH, "the API token is not valid"))
 		return
@@ -196,7 +198,7 @@ func (s *Server) postMessage(c *gin.Context) {
 		return
 	}
 	name := c.Query("filename")
-	m, err := s.Store.Receive(c, gateway.Receipt{Partner: partner, Transport: gateway.TransportHTTP, Filename: name, CorrelationID: c.GetHeader("X-Correlation-ID")}, io.MultiReader(bytes.NewReader(head), body))
+	m, err := s.Store.Receive(c.Request.Context(), gateway.Receipt{Partner: partner, Transport: gateway.TransportHTTP, Filename: name, CorrelationID: c.GetHeader("X-Correlation-ID")}, io.MultiReader(bytes.NewReader(head), body))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -232,7 +234,7 @@ func (s *Server) identify(head []byte) (string, error) {
 func (s *Server) listMessages(c *gin.Context) {
 	limit, _ := strconv.Atoi(c.Query("limit"))
 	offset, _ := strconv.Atoi(c.Query("offset"))
-	ms, err := s.Store.Messages(c, gateway.MessageFilter{Partner: c.Query("partner"), State: c.Query("state"), Limit: limit, Offset: offset})
+	ms, err := s.Store.Messages(c.Request.Context(), gateway.MessageFilter{Partner: c.Query("partner"), State: c.Query("state"), Limit: limit, Offset: offset})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -244,7 +246,7 @@ func (s *Server) listMessages(c *gin.Context) {
 }
 
 func (s *Server) getMessage(c *gin.Context) {
-	m, err := s.Store.Message(c, c.Param("id"))
+	m, err := s.Store.Message(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -253,11 +255,11 @@ func (s *Server) getMessage(c *gin.Context) {
 }
 
 func (s *Server) replayMessage(c *gin.Context) {
-	if err := s.Store.Requeue(c, c.Param("id")); err != nil {
+	if err := s.Store.Requeue(c.Request.Context(), c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
 	}
-	m, err := s.Store.Message(c, c.Param("id"))
+	m, err := s.Store.Message(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -271,7 +273,7 @@ func (s *Server) replayMessage(c *gin.Context) {
 func (s *Server) listDocuments(c *gin.Context) {
 	limit, _ := strconv.Atoi(c.Query("limit"))
 	offset, _ := strconv.Atoi(c.Query("offset"))
-	ds, err := s.Store.Documents(c, gateway.DocumentFilter{Kind: c.Query("kind"), Partner: c.Query("partner"), PONumber: c.Query("po_number"), Limit: limit, Offset: offset})
+	ds, err := s.Store.Documents(c.Request.Context(), gateway.DocumentFilter{Kind: c.Query("kind"), Partner: c.Query("partner"), PONumber: c.Query("po_number"), Limit: limit, Offset: offset})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -284,7 +286,7 @@ func (s *Server) listDocuments(c *gin.Context) {
 }
 
 func (s *Server) getDocument(c *gin.Context) {
-	d, err := s.Store.Document(c, c.Param("id"))
+	d, err := s.Store.Document(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -24,8 +24,8 @@ var fileKinds = []struct{ prefix, suffix string }{
 
 // Entry is a report present in a directory.
 type Entry struct {
-	Date  string   // YYYY-MM-DD
-	Files []string // paths, in the order Write returns them
+	Date  string   `json:"date"`  // YYYY-MM-DD
+	Files []string `json:"files"` // paths, in the order Write returns them
 }
 
 // Write creates dir if needed and writes r as report-DATE.html,
