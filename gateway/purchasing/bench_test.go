@@ -76,9 +76,9 @@ func seed(b *testing.B, db *sqlite.DB, lines int) (orders int) {
 }
 
 var (
-	seededOnce  sync.Once
-	seeded      *sqlite.DB
-	seededDir   string
+	seededOnce sync.Once
+	seeded     *sqlite.DB
+	seededDir  string
 )
 
 // seededDB is one seeded store for the benchmarks of a run (seeding a
