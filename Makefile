@@ -15,7 +15,7 @@ build: ## build bin/edigate
 run: build ## run the gateway on its defaults with the demo partners: SFTP :2222, HTTP :8080, data in ./data
 	./$(BIN) serve
 
-test: lint unit ## every test: vet and gofmt, the unit and integration tests (fuzz corpora included as tests)
+test: lint unit fuzz ## every test: vet and gofmt, the unit and integration tests, then each fuzz target briefly
 
 unit: ## go test with the race detector
 	$(GO) test -race -count=1 ./...

@@ -412,12 +412,13 @@ func limitCodes(c []string) []string {
 func badValue(v string, d Delimiters) string { return clean(v, d, 99) }
 
 // clean makes a value received from a partner safe to echo in our
-// acknowledgement: no delimiters, no control characters, at most max bytes.
+// acknowledgement: no delimiters, no control characters, nothing outside
+// ASCII (a fixed-width ISA field counts characters), at most max bytes.
 func clean(v string, d Delimiters, max int) string {
 	var b strings.Builder
 	for i := 0; i < len(v) && b.Len() < max; i++ {
 		c := v[i]
-		if c < 0x20 || c == d.Element || c == d.Component || (d.Repetition != 0 && c == d.Repetition) || strings.IndexByte(d.Segment, c) >= 0 {
+		if c < 0x20 || c >= 0x7f || c == d.Element || c == d.Component || (d.Repetition != 0 && c == d.Repetition) || strings.IndexByte(d.Segment, c) >= 0 {
 			continue
 		}
 		b.WriteByte(c)
