@@ -96,8 +96,12 @@ func TestTokens(t *testing.T) {
 	if name, err := db.CheckToken(ctx, token); err != nil || name != "erp-sync" {
 		t.Errorf("CheckToken = %q, %v", name, err)
 	}
+	last := "A"
+	if token[42:] == last {
+		last = "B" // one token in 64 ends in A
+	}
 	for _, c := range []struct{ name, token string }{
-		{"wrong", token[:42] + "A"},
+		{"wrong", token[:42] + last},
 		{"empty", ""},
 		{"the hash itself", tokenHash(token)},
 	} {
