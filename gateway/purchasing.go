@@ -24,7 +24,7 @@ type OrderLine struct {
 // actually ordered, which acknowledgements, ship notices and invoices are
 // reconciled against.
 type Order struct {
-	ID       string      `json:"id"` // "po_" + partner + "_" + po_number, stable across versions
+	ID       string      `json:"id"` // OrderID(partner, po_number), stable across versions
 	Partner  string      `json:"partner"`
 	PONumber string      `json:"po_number"`
 	PODate   string      `json:"po_date"`
@@ -53,8 +53,9 @@ func (o *Order) DecodeLines() error {
 	return nil
 }
 
-// OrderID is the stable ID of a partner's purchase order.
-func OrderID(partner, poNumber string) string { return "po_" + partner + "_" + poNumber }
+// OrderID is the stable ID of a partner's purchase order: "po_acme.4500012345".
+// A partner id has no ".", so no two partners' POs share an ID.
+func OrderID(partner, poNumber string) string { return "po_" + partner + "." + poNumber }
 
 // OrderVersion is one past content of a purchase order.
 type OrderVersion struct {
@@ -193,6 +194,10 @@ type ApplyResult struct {
 type Scope struct {
 	All    bool
 	Orders []PartnerPO
+	// Since is when the pass began reading the store. Exceptions changed
+	// after it — by another pass, perhaps another process, that
+	// read newer documents — are left alone: the newer reading wins.
+	Since time.Time
 }
 
 // PartnerPO is a partner's PO number.

@@ -377,7 +377,7 @@ func TestGetPurchaseOrder(t *testing.T) {
 
 	var po orderDetail
 	w.callJSON(t, "GET", "/api/v1/purchase-orders/"+gateway.OrderID("acme", "PO-1"), "", http.StatusOK, &po)
-	if po.ID != "po_acme_PO-1" || po.Partner != "acme" || po.PONumber != "PO-1" || po.Version != 2 || po.Source != "erp-2.csv" {
+	if po.ID != "po_acme.PO-1" || po.Partner != "acme" || po.PONumber != "PO-1" || po.Version != 2 || po.Source != "erp-2.csv" {
 		t.Errorf("order: %+v", po.Order)
 	}
 	if len(po.Lines) != 2 || po.Lines[0].Quantity != "10" {
@@ -438,12 +438,12 @@ func TestGetPurchaseOrder(t *testing.T) {
 	// Deciding an exception takes it out of the open ones.
 	w.callJSON(t, "POST", "/api/v1/exceptions/"+w.ids["A"]+"/accept", "", http.StatusOK, nil)
 	po = orderDetail{}
-	w.callJSON(t, "GET", "/api/v1/purchase-orders/po_acme_PO-1", "", http.StatusOK, &po)
+	w.callJSON(t, "GET", "/api/v1/purchase-orders/po_acme.PO-1", "", http.StatusOK, &po)
 	if got := w.names(po.Open); !slices.Equal(got, []string{"B"}) {
 		t.Errorf("open_exceptions after accepting A: %v", got)
 	}
 
-	for _, id := range []string{"po_acme_PO-404", "nope", gateway.OrderID("globex", "PO-1")} {
+	for _, id := range []string{"po_acme.PO-404", "nope", gateway.OrderID("globex", "PO-1")} {
 		code, b := w.call(t, "GET", "/api/v1/purchase-orders/"+id, "")
 		wantError(t, id, code, b, http.StatusNotFound)
 	}
@@ -938,7 +938,7 @@ func TestReportsWithoutDir(t *testing.T) {
 	t.Cleanup(srv2.Close)
 	w.url = srv2.URL
 	var po orderDetail
-	w.callJSON(t, "GET", "/api/v1/purchase-orders/po_acme_PO-1", "", http.StatusOK, &po)
+	w.callJSON(t, "GET", "/api/v1/purchase-orders/po_acme.PO-1", "", http.StatusOK, &po)
 	if po.Documents == nil || len(po.Documents) != 0 || po.Open == nil || po.Sent850 != nil || len(po.History) != 1 {
 		t.Errorf("PO without Documents: %+v", po)
 	}

@@ -34,6 +34,7 @@ func (b *builder) readCSV(r io.Reader) error {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			b.problems = append(b.problems, &RowError{File: b.file, Line: pe.StartLine, Err: pe.Err})
+			b.untie(pe.StartLine)
 			continue
 		}
 		if err != nil {
@@ -147,6 +148,7 @@ func (b *builder) addCSV(cr *csv.Reader, rec []string, h *csvHeader) {
 	if len(rec) < len(h.names) || !blank(rec[len(h.names):]) {
 		b.problems = append(b.problems, &RowError{File: b.file, Line: line,
 			Err: fmt.Errorf("%w: %d, the header has %d", ErrFieldCount, len(rec), len(h.names))})
+		b.untie(line)
 		return
 	}
 	var cells [numFields]cell

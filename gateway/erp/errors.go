@@ -10,6 +10,7 @@ import (
 var (
 	ErrMissingValue  = errors.New("missing value")
 	ErrNotDecimal    = errors.New("not a decimal number")
+	ErrNotPartner    = errors.New("not a partner id")
 	ErrNotPositive   = errors.New("must be greater than zero")
 	ErrNotDate       = errors.New("not a date")
 	ErrNotText       = errors.New("not valid UTF-8 text")

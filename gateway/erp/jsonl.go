@@ -25,6 +25,7 @@ func (b *builder) readJSONLines(r *bufio.Reader) error {
 				return &FileError{File: b.file, Line: line, Err: fmt.Errorf("not JSON lines: %w", perr)}
 			case perr != nil:
 				b.problems = append(b.problems, &RowError{File: b.file, Line: line, Err: perr})
+				b.untie(line)
 			default:
 				b.addJSON(line, obj)
 			}

@@ -125,6 +125,7 @@ type builder struct {
 	po       []poState     // by position in orders
 	problems []error
 	held     map[poKey]int // orders with a refused row → its line
+	untied   int           // the first row that could not be read as a row at all
 }
 
 // poState is what the builder knows of an order's rows.
@@ -189,8 +190,23 @@ func (b *builder) hold(key poKey, line int) {
 	}
 }
 
+// untie notes a row that cannot be read as a row (a CSV syntax error, the
+// wrong number of fields, a line that is not a JSON object): it may
+// belong to any order, so no order of the file is imported.
+func (b *builder) untie(line int) {
+	if b.untied == 0 {
+		b.untied = line
+	}
+}
+
 // result drops the orders held back, each with a problem that says so.
 func (b *builder) result() ([]gateway.Order, []error) {
+	if b.untied > 0 && len(b.orders) > 0 {
+		b.problems = append(b.problems, &RowError{File: b.file, Line: b.untied, Err: fmt.Errorf(
+			"%w: the row at this line cannot be read, so it could belong to any purchase order: none of the file's %d is imported; fix the file and export it again",
+			ErrHeldBack, len(b.orders))})
+		return nil, b.problems
+	}
 	if len(b.held) == 0 {
 		return b.orders, b.problems
 	}

@@ -340,6 +340,7 @@ func (s *Service) Reconcile(ctx context.Context, scope gateway.Scope) (gateway.A
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	scope.Since = now // what changes while we read is newer than our reading
 	ck := &checker{svc: s, now: now, policies: map[string]recon.Policy{}, invoices: map[string]map[string]string{}}
 	var findings []gateway.Finding
 	var err error

@@ -18,8 +18,8 @@ type Policy struct {
 	// DateDays is how many days a scheduled date may differ from the
 	// requested one.
 	DateDays int
-	// AckWithin: an 855 is due this long after our 850 (after the
-	// order's import when no 850 was sent); 0 turns the check off.
+	// AckWithin: an 855 is due this long after our 850 (none is owed
+	// for an order we did not send); 0 turns the check off.
 	AckWithin time.Duration
 	// ShipNoticeBy is "requested_date" (an 856 is due by the end of the
 	// latest requested date, UTC) or "" (see ShipNoticeWithin).

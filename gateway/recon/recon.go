@@ -321,18 +321,13 @@ func (k *checker) ackMissing() {
 	if k.pol.AckWithin <= 0 {
 		return
 	}
-	base, what := k.c.Order.ImportedAt, "the order's import"
-	if s := k.c.Sent; s != nil {
-		if s.AckStatus == gateway.SentRejected {
-			return // fa_rejected says why no 855 comes
-		}
-		if !s.SentAt.IsZero() {
-			base, what = s.SentAt, "our 850"
-		}
+	// An 855 is owed for the 850s we sent: an order the ERP placed some
+	// other way (by mail, through a portal) is not acknowledged by EDI.
+	s := k.c.Sent
+	if s == nil || s.SentAt.IsZero() || s.AckStatus == gateway.SentRejected {
+		return // (when rejected, fa_rejected says why no 855 comes)
 	}
-	if base.IsZero() {
-		return
-	}
+	base, what := s.SentAt, "our 850"
 	due := base.Add(k.pol.AckWithin)
 	if k.now.After(due) {
 		k.add(RuleAckMissing, gateway.SeverityWarning, "", "", "", "855 by "+stamp(due), "none",

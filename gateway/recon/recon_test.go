@@ -192,7 +192,7 @@ func TestCheck(t *testing.T) {
 		// ack_missing.
 		{name: "ack missing", edit: func(c *Case) { c.Acks = nil }, want: []string{"ack_missing|"}},
 		{name: "ack not yet due", edit: func(c *Case) { c.Acks = nil }, now: sentAt.Add(23 * time.Hour)},
-		{name: "ack due from import without 850", edit: func(c *Case) { c.Acks, c.Sent = nil, nil }, now: sentAt.Add(23*time.Hour + 30*time.Minute), want: []string{"ack_missing|"}},
+		{name: "no 855 owed without our 850", edit: func(c *Case) { c.Acks, c.Sent = nil, nil }, now: sentAt.Add(30 * 24 * time.Hour), want: []string{"asn_missing|"}},
 		{name: "ack check off", edit: func(c *Case) { c.Acks = nil }, pol: func(p *Policy) { p.AckWithin = 0 }},
 		{name: "no ack after a rejected 850", edit: func(c *Case) {
 			c.Acks = nil

@@ -400,10 +400,16 @@ func (d *DB) ApplyFindings(ctx context.Context, scope gateway.Scope, findings []
 	err := d.writeTx(ctx, func(tx *sql.Tx) error {
 		res = gateway.ApplyResult{}
 		now := formatTime(d.now())
+		since := ""
+		if !scope.Since.IsZero() {
+			since = formatTime(scope.Since)
+		}
 		for _, f := range findings {
-			var id, status, actual, decided string
-			err := tx.QueryRowContext(ctx, `SELECT id, status, actual, decided_actual FROM exceptions WHERE key = ?`, f.Key).
-				Scan(&id, &status, &actual, &decided)
+			var cur gateway.Finding
+			var id, status, decided, updated string
+			err := tx.QueryRowContext(ctx, `SELECT id, status, expected, actual, severity, document_id, message, decided_actual, updated_at
+				FROM exceptions WHERE key = ?`, f.Key).
+				Scan(&id, &status, &cur.Expected, &cur.Actual, &cur.Severity, &cur.Document, &cur.Message, &decided, &updated)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				id = newID("exc_")
@@ -423,12 +429,16 @@ func (d *DB) ApplyFindings(ctx context.Context, scope gateway.Scope, findings []
 			case err != nil:
 				return err
 			}
+			if since != "" && updated > since {
+				continue // changed after this pass read the store
+			}
 			reopen := status != gateway.ExceptionOpen && f.Actual != decided
-			if f.Actual == actual && !reopen {
+			changed := f.Actual != cur.Actual || f.Expected != cur.Expected || f.Severity != cur.Severity ||
+				f.Document != cur.Document || f.Message != cur.Message
+			if !changed && !reopen {
 				continue // found again, unchanged
 			}
-			newStatus := status
-			action := "updated"
+			newStatus, action := status, "updated"
 			if reopen {
 				newStatus, action = gateway.ExceptionOpen, "reopened"
 				res.Reopened++
@@ -440,15 +450,24 @@ func (d *DB) ApplyFindings(ctx context.Context, scope gateway.Scope, findings []
 				f.Expected, f.Actual, f.Severity, f.Document, f.Message, newStatus, now, id); err != nil {
 				return err
 			}
-			comment := fmt.Sprintf("actual was %s, now %s", actual, f.Actual)
-			if reopen {
+			var comment string
+			switch {
+			case reopen && decided == clearedMark:
+				comment = fmt.Sprintf("found again after it had cleared: %s", f.Actual)
+			case reopen:
 				comment = fmt.Sprintf("a later document contradicts the decision: %s when decided, now %s", decided, f.Actual)
+			case f.Actual != cur.Actual:
+				comment = fmt.Sprintf("actual was %s, now %s", cur.Actual, f.Actual)
+			case f.Expected != cur.Expected:
+				comment = fmt.Sprintf("expected was %s, now %s (the ERP's order changed)", cur.Expected, f.Expected)
+			default:
+				comment = "details updated: " + f.Message
 			}
 			if err := addEvent(ctx, tx, id, now, actor, action, comment, status, newStatus, f.Actual); err != nil {
 				return err
 			}
 		}
-		n, err := clearUnseen(ctx, tx, scope, seen, now, actor)
+		n, err := clearUnseen(ctx, tx, scope, seen, now, since, actor)
 		res.Cleared = n
 		return err
 	})
@@ -458,11 +477,16 @@ func (d *DB) ApplyFindings(ctx context.Context, scope gateway.Scope, findings []
 	return res, nil
 }
 
+// clearedMark is the decided actual value of an exception the system
+// cleared: no actual value equals it, so the discrepancy coming back
+// always reopens the exception.
+const clearedMark = "\x00cleared"
+
 // clearUnseen resolves the open exceptions in scope that the pass did not
 // find again: the discrepancy is gone (the 855 arrived, a corrected 856
 // replaced the first).
-func clearUnseen(ctx context.Context, tx *sql.Tx, scope gateway.Scope, seen map[string]bool, now, actor string) (int, error) {
-	type open struct{ id, key, actual string }
+func clearUnseen(ctx context.Context, tx *sql.Tx, scope gateway.Scope, seen map[string]bool, now, since, actor string) (int, error) {
+	type open struct{ id, key, actual, updated string }
 	var candidates []open
 	collect := func(rows *sql.Rows, err error) error {
 		if err != nil {
@@ -471,29 +495,30 @@ func clearUnseen(ctx context.Context, tx *sql.Tx, scope gateway.Scope, seen map[
 		defer rows.Close()
 		for rows.Next() {
 			var o open
-			if err := rows.Scan(&o.id, &o.key, &o.actual); err != nil {
+			if err := rows.Scan(&o.id, &o.key, &o.actual, &o.updated); err != nil {
 				return err
 			}
-			if !seen[o.key] {
+			if !seen[o.key] && (since == "" || o.updated <= since) {
 				candidates = append(candidates, o)
 			}
 		}
 		return rows.Err()
 	}
 	if scope.All {
-		if err := collect(tx.QueryContext(ctx, `SELECT id, key, actual FROM exceptions WHERE status = 'open'`)); err != nil {
+		if err := collect(tx.QueryContext(ctx, `SELECT id, key, actual, updated_at FROM exceptions WHERE status = 'open'`)); err != nil {
 			return 0, err
 		}
 	} else {
 		for _, k := range scope.Orders {
-			if err := collect(tx.QueryContext(ctx, `SELECT id, key, actual FROM exceptions
+			if err := collect(tx.QueryContext(ctx, `SELECT id, key, actual, updated_at FROM exceptions
 				WHERE status = 'open' AND partner = ? AND po_number = ?`, k.Partner, k.PONumber)); err != nil {
 				return 0, err
 			}
 		}
 	}
 	for _, o := range candidates {
-		if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET status = 'resolved', updated_at = ? WHERE id = ?`, now, o.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET status = 'resolved', decided_actual = ?, updated_at = ? WHERE id = ?`,
+			clearedMark, now, o.id); err != nil {
 			return 0, err
 		}
 		if err := addEvent(ctx, tx, o.id, now, actor, "cleared", "no longer found by reconciliation", gateway.ExceptionOpen, gateway.ExceptionResolved, o.actual); err != nil {

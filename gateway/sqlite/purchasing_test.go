@@ -41,10 +41,10 @@ func TestImportOrders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Changed != 1 || !reflect.DeepEqual(res.Orders, []string{"po_acme_PO-1"}) {
+	if res.Changed != 1 || !reflect.DeepEqual(res.Orders, []string{"po_acme.PO-1"}) {
 		t.Fatalf("changed import: %+v", res)
 	}
-	o, err := db.Order(ctx, "po_acme_PO-1")
+	o, err := db.Order(ctx, "po_acme.PO-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestImportOrders(t *testing.T) {
 	if list, _ := db.Orders(ctx, gateway.OrderFilter{PONumber: "PO-2"}); len(list) != 1 {
 		t.Fatalf("orders by PO number: %d", len(list))
 	}
-	_, err = db.Order(ctx, "po_acme_nope")
+	_, err = db.Order(ctx, "po_acme.nope")
 	wantNotFound(t, "order", err)
 	if _, err := db.ImportOrders(ctx, "bad.csv", []gateway.Order{{PONumber: "X"}}); gateway.ErrorCode(err) != gateway.EINVALID {
 		t.Fatalf("order without partner: %v", err)
@@ -263,6 +263,64 @@ func TestApplyFindings(t *testing.T) {
 			t.Fatal("update of history allowed")
 		}
 	})
+
+	t.Run("the ERP's order changes: expected follows", func(t *testing.T) {
+		q := qty7
+		q.Expected, q.Message = "9 EA", "m2"
+		res, err := db.ApplyFindings(ctx, scope, []gateway.Finding{q}, "")
+		check("expected changed", res, err, gateway.ApplyResult{Updated: 1})
+		e, _ := db.Exception(ctx, qe.ID)
+		if e.Expected != "9 EA" || e.Message != "m2" || e.Status != gateway.ExceptionOpen || !strings.Contains(e.History[len(e.History)-1].Comment, "expected was 10 EA, now 9 EA") {
+			t.Fatalf("after the order changed: %+v", e)
+		}
+		qty7 = q
+	})
+
+	t.Run("a cleared discrepancy that comes back reopens", func(t *testing.T) {
+		p5 := price
+		p5.Actual = "5.00"
+		scope2 := gateway.Scope{Orders: []gateway.PartnerPO{{Partner: "acme", PONumber: "PO-1"}}}
+		res, err := db.ApplyFindings(ctx, scope2, []gateway.Finding{qty7, p5}, "")
+		check("price back", res, err, gateway.ApplyResult{Reopened: 1})
+		pe, _, _ := db.Exceptions(ctx, gateway.ExceptionFilter{Rule: "ack_price_changed"})
+		if _, err := db.ActOnException(ctx, pe[0].ID, gateway.ExceptionAction{Action: "reject", Actor: "buyer1"}); err != nil {
+			t.Fatal(err)
+		}
+		p6 := price
+		p6.Actual = "6.00"
+		res, err = db.ApplyFindings(ctx, scope2, []gateway.Finding{qty7, p6}, "")
+		check("contradicted", res, err, gateway.ApplyResult{Reopened: 1})
+		res, err = db.ApplyFindings(ctx, scope2, []gateway.Finding{qty7}, "")
+		check("gone", res, err, gateway.ApplyResult{Cleared: 1})
+		// Back at the value the buyer rejected: still a discrepancy, open again.
+		res, err = db.ApplyFindings(ctx, scope2, []gateway.Finding{qty7, p5}, "")
+		check("back at the rejected value", res, err, gateway.ApplyResult{Reopened: 1})
+		e, _ := db.Exception(ctx, pe[0].ID)
+		if e.Status != gateway.ExceptionOpen || !strings.Contains(e.History[len(e.History)-1].Comment, "found again after it had cleared") {
+			t.Fatalf("after coming back: %+v", e)
+		}
+	})
+
+	t.Run("a pass leaves alone what changed after it read the store", func(t *testing.T) {
+		since := clk.Now()
+		clk.Add(time.Minute)
+		// Another pass (another process) raised a new exception and
+		// cleared the quantity one after this pass read the store.
+		fresh := finding("asn_over_shipped", "PO-1", "1", "12 EA")
+		res, err := db.ApplyFindings(ctx, scope, []gateway.Finding{fresh}, "")
+		check("newer pass", res, err, gateway.ApplyResult{Raised: 1, Cleared: 2})
+		// This older pass still sees the quantity discrepancy and not the new one.
+		res, err = db.ApplyFindings(ctx, gateway.Scope{All: true, Since: since}, []gateway.Finding{qty7}, "")
+		check("older pass", res, err, gateway.ApplyResult{})
+		list, _, _ := db.Exceptions(ctx, gateway.ExceptionFilter{Rule: "asn_over_shipped"})
+		if len(list) != 1 || list[0].Status != gateway.ExceptionOpen {
+			t.Fatalf("the newer pass's exception: %+v", list)
+		}
+		// Restore for the subtests below: the quantity exception open again.
+		res, err = db.ApplyFindings(ctx, scope, []gateway.Finding{qty7, fresh}, "")
+		check("restore", res, err, gateway.ApplyResult{Reopened: 1})
+	})
+
 }
 
 func TestOrderDocuments(t *testing.T) {
