@@ -71,8 +71,9 @@ type ImportResult struct {
 	Created   int `json:"created"`
 	Changed   int `json:"changed"`
 	Unchanged int `json:"unchanged"`
-	// Orders are the IDs of the orders created or changed.
+	// Orders are the IDs of the orders created or changed; New those created.
 	Orders []string `json:"orders,omitempty"`
+	New    []string `json:"new,omitempty"`
 }
 
 // OrderFilter selects orders; zero fields match everything.
@@ -85,6 +86,7 @@ type OrderFilter struct {
 
 // Outbound 850 states.
 const (
+	SentSending  = "sending"  // claimed: being written and handed to the transport (retried when stale)
 	SentPending  = "pending"  // translated and handed to the transport; no 997/999 yet
 	SentAccepted = "accepted" // the partner's 997/999 accepted the set
 	SentRejected = "rejected" // the partner's 997/999 rejected the set
@@ -100,10 +102,12 @@ type SentOrder struct {
 	Group        string    `json:"group_control"`
 	Transaction  string    `json:"transaction_control"`
 	SentAt       time.Time `json:"sent_at"`
-	AckStatus    string    `json:"ack_status"` // SentPending, SentAccepted or SentRejected
+	AckStatus    string    `json:"ack_status"` // SentSending, SentPending, SentAccepted or SentRejected
 	AckCodes     []string  `json:"ack_codes,omitempty"`
 	AckedAt      time.Time `json:"acked_at,omitzero"`
 	AckMessageID string    `json:"ack_message_id,omitempty"`
+	// Payload is the interchange, kept to send the same bytes again.
+	Payload []byte `json:"-"`
 }
 
 // Exception statuses.
@@ -236,6 +240,16 @@ type Purchasing interface {
 	// without holding them all in memory.
 	EachOrder(ctx context.Context, fn func(*Order) error) error
 
+	// ClaimSend claims the sending of a PO's 850: true for the one caller
+	// that gets it, false when it was claimed (or sent) before.
+	ClaimSend(ctx context.Context, partner, poNumber string) (bool, error)
+	// PrepareSend records the bytes and control numbers of a claimed 850
+	// before it is handed to the transport.
+	PrepareSend(ctx context.Context, s SentOrder) error
+	// StaleSends lists claimed 850s not sent since before; RenewSend
+	// takes one over (false when another caller did first).
+	StaleSends(ctx context.Context, before time.Time) ([]*SentOrder, error)
+	RenewSend(ctx context.Context, partner, poNumber string, claimedAt time.Time) (bool, error)
 	// RecordSent notes an 850 sent for an order; SentFor returns it
 	// (ErrNotFound when none was sent).
 	RecordSent(ctx context.Context, s SentOrder) error

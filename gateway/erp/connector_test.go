@@ -225,19 +225,19 @@ func TestFileConnectorPullErrors(t *testing.T) {
 func TestPushDecisions(t *testing.T) {
 	decisions := []gateway.Decision{
 		{
-			ExceptionID: "exc_1", Rule: "price", Partner: "acme", PONumber: "4500", LineNumber: "1",
+			Event: 7, ExceptionID: "exc_1", Rule: "price", Partner: "acme", PONumber: "4500", LineNumber: "1",
 			Decision: "accepted", Expected: "1.50", Actual: "1.60", Actor: "anna",
 			Comment: `ok, "new" list price`, DecidedAt: time.Date(2024, 3, 1, 13, 0, 0, 0, time.FixedZone("CET", 3600)),
 		},
 		{
-			ExceptionID: "exc_2", Rule: "quantity", Partner: "beta", PONumber: "77",
+			Event: 9, ExceptionID: "exc_2", Rule: "quantity", Partner: "beta", PONumber: "77",
 			Decision: "rejected", Expected: "10", Actual: "8", Actor: "ben",
 			DecidedAt: time.Date(2024, 3, 1, 12, 5, 9, 500, time.UTC),
 		},
 	}
-	const wantCSV = "exception_id,rule,partner,po_number,line_number,decision,expected,actual,actor,comment,decided_at\n" +
-		"exc_1,price,acme,4500,1,accepted,1.50,1.60,anna,\"ok, \"\"new\"\" list price\",2024-03-01T12:00:00Z\n" +
-		"exc_2,quantity,beta,77,,rejected,10,8,ben,,2024-03-01T12:05:09Z\n"
+	const wantCSV = "event,exception_id,rule,partner,po_number,line_number,decision,expected,actual,actor,comment,decided_at\n" +
+		"7,exc_1,price,acme,4500,1,accepted,1.50,1.60,anna,\"ok, \"\"new\"\" list price\",2024-03-01T12:00:00Z\n" +
+		"9,exc_2,quantity,beta,77,,rejected,10,8,ben,,2024-03-01T12:05:09Z\n"
 
 	c := MustConnector(t)
 	if err := c.PushDecisions(context.Background(), nil); err != nil {

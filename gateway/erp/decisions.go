@@ -11,14 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/edigate/edigate/gateway"
 )
 
-// decisionColumns is the header of a decisions CSV file.
+// decisionColumns is the header of a decisions CSV file. event numbers
+// each decision once and for all: an ERP that reads a file twice can tell.
 var decisionColumns = []string{
-	"exception_id", "rule", "partner", "po_number", "line_number", "decision",
+	"event", "exception_id", "rule", "partner", "po_number", "line_number", "decision",
 	"expected", "actual", "actor", "comment", "decided_at",
 }
 
@@ -95,7 +97,7 @@ func decisionsCSV(decisions []gateway.Decision) ([]byte, error) {
 		if !d.DecidedAt.IsZero() {
 			decided = d.DecidedAt.UTC().Format(time.RFC3339)
 		}
-		rec := []string{d.ExceptionID, d.Rule, d.Partner, d.PONumber, d.LineNumber, d.Decision,
+		rec := []string{strconv.FormatInt(d.Event, 10), d.ExceptionID, d.Rule, d.Partner, d.PONumber, d.LineNumber, d.Decision,
 			d.Expected, d.Actual, d.Actor, d.Comment, decided}
 		if err := w.Write(rec); err != nil {
 			return nil, err

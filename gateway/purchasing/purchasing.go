@@ -48,7 +48,9 @@ type Service struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 
-	mu sync.Mutex // one reconciliation pass at a time: passes clear what they do not find
+	mu        sync.Mutex // one reconciliation pass at a time: passes clear what they do not find
+	pullMu    sync.Mutex // one ERP pull at a time: a pull's Commit archives what it read
+	decidedMu sync.Mutex // one decisions export at a time: each decision goes to the ERP once
 }
 
 // Clock is the service's clock.
@@ -102,7 +104,7 @@ func (s *Service) Import(ctx context.Context, source string, orders []gateway.Or
 		}
 	}
 	s.log().Info("erp import", "source", source, "created", res.Created, "changed", res.Changed, "unchanged", res.Unchanged)
-	sent, errs := s.SendUnsent(ctx, res.Orders)
+	sent, errs := s.SendNew(ctx, res.New)
 	rep.Sent = sent
 	for _, e := range errs {
 		rep.SendErrors = append(rep.SendErrors, e.Error())
@@ -129,6 +131,8 @@ func (s *Service) Pull(ctx context.Context) (*ImportReport, error) {
 	if s.Connector == nil {
 		return nil, errors.New("no ERP connector is configured")
 	}
+	s.pullMu.Lock()
+	defer s.pullMu.Unlock()
 	orders, problems, err := s.Connector.Pull(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("pulling from the ERP: %w", err)
@@ -153,50 +157,84 @@ func (s *Service) Pull(ctx context.Context) (*ImportReport, error) {
 	return rep, nil
 }
 
-// SendUnsent sends an 850 for each order (by ID; all orders when ids is
-// nil) whose partner takes 850s from us and that has none sent yet. An
-// order is sent once: the record is written when the transport has taken
-// the file, and a failed send is tried again on the next call.
-func (s *Service) SendUnsent(ctx context.Context, ids []string) (sent []string, errs []error) {
-	try := func(o *gateway.Order) {
-		p := s.partner(o.Partner)
-		if p == nil || s.SenderFor == nil || s.Translator == nil {
-			return
-		}
-		snd := s.SenderFor(p)
-		if snd == nil {
-			return
-		}
-		if _, err := s.Store.SentFor(ctx, o.Partner, o.PONumber); err == nil {
-			return
-		} else if !errors.Is(err, gateway.ErrNotFound) {
-			errs = append(errs, err)
-			return
-		}
-		if err := s.send(ctx, p, snd, o); err != nil {
-			s.log().Error("850 not sent", "partner_id", o.Partner, "po_number", o.PONumber, "err", err)
-			errs = append(errs, fmt.Errorf("partner %s PO %s: %w", o.Partner, o.PONumber, err))
-			return
-		}
-		sent = append(sent, o.PONumber)
+// sendLease is how long a claimed 850 may take to go out before another
+// attempt takes it over.
+const sendLease = 5 * time.Minute
+
+// transportFor is how 850s reach a partner, or nil when we send none.
+func (s *Service) transportFor(partnerID string) (*partners.Partner, gateway.Sender) {
+	p := s.partner(partnerID)
+	if p == nil || s.SenderFor == nil || s.Translator == nil {
+		return nil, nil
 	}
-	if ids == nil {
-		var all []*gateway.Order
-		if err := s.Store.EachOrder(ctx, func(o *gateway.Order) error { all = append(all, o); return nil }); err != nil {
-			return nil, []error{err}
-		}
-		for _, o := range all {
-			try(o)
-		}
-		return sent, errs
-	}
+	return p, s.SenderFor(p)
+}
+
+// SendNew sends the 850 of each order (by ID) whose partner takes 850s
+// from us, once: the first caller claims the order in the store, writes
+// the 850, keeps its bytes, then hands it to the transport. A send that
+// fails stays claimed and is retried by RetrySends with the same bytes.
+func (s *Service) SendNew(ctx context.Context, ids []string) (sent []string, errs []error) {
 	for _, id := range ids {
 		o, err := s.Store.Order(ctx, id)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		try(o)
+		p, snd := s.transportFor(o.Partner)
+		if snd == nil {
+			continue
+		}
+		claimed, err := s.Store.ClaimSend(ctx, o.Partner, o.PONumber)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !claimed {
+			continue
+		}
+		if err := s.deliver(ctx, p, snd, o, nil); err != nil {
+			s.log().Error("850 not sent (retried later)", "partner_id", o.Partner, "po_number", o.PONumber, "err", err)
+			errs = append(errs, fmt.Errorf("partner %s PO %s: %w", o.Partner, o.PONumber, err))
+			continue
+		}
+		sent = append(sent, o.PONumber)
+	}
+	return sent, errs
+}
+
+// RetrySends takes over the 850s claimed more than sendLease ago and not
+// sent (the transport failed, or the process stopped), and sends them
+// with the bytes written the first time.
+func (s *Service) RetrySends(ctx context.Context) (sent []string, errs []error) {
+	stale, err := s.Store.StaleSends(ctx, s.now().Add(-sendLease))
+	if err != nil {
+		return nil, []error{err}
+	}
+	for _, so := range stale {
+		renewed, err := s.Store.RenewSend(ctx, so.Partner, so.PONumber, so.SentAt)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !renewed {
+			continue // another process took it
+		}
+		o, err := s.Store.Order(ctx, gateway.OrderID(so.Partner, so.PONumber))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p, snd := s.transportFor(o.Partner)
+		if snd == nil {
+			errs = append(errs, fmt.Errorf("partner %s PO %s: the partner no longer has a transport for 850s", o.Partner, o.PONumber))
+			continue
+		}
+		if err := s.deliver(ctx, p, snd, o, so); err != nil {
+			errs = append(errs, fmt.Errorf("partner %s PO %s: %w", o.Partner, o.PONumber, err))
+			continue
+		}
+		sent = append(sent, o.PONumber)
 	}
 	return sent, errs
 }
@@ -222,24 +260,34 @@ func PurchaseOrder(o *gateway.Order) *canonical.PurchaseOrder {
 	return po
 }
 
-func (s *Service) send(ctx context.Context, p *partners.Partner, snd gateway.Sender, o *gateway.Order) error {
-	b, err := s.Translator.Outbound(p.ID, PurchaseOrder(o))
-	if err != nil {
-		return err
+// deliver writes a claimed order's 850 (or takes the bytes written
+// before, from prepared), records them, and hands them to the transport.
+func (s *Service) deliver(ctx context.Context, p *partners.Partner, snd gateway.Sender, o *gateway.Order, prepared *gateway.SentOrder) error {
+	rec := gateway.SentOrder{Partner: p.ID, PONumber: o.PONumber}
+	if prepared != nil && len(prepared.Payload) > 0 {
+		rec = *prepared
+	} else {
+		b, err := s.Translator.Outbound(p.ID, PurchaseOrder(o))
+		if err != nil {
+			return err
+		}
+		isa, gs, st, err := controls(b)
+		if err != nil {
+			return err
+		}
+		rec.Filename = fmt.Sprintf("850_%s_%s.x12", safeName(o.PONumber), isa)
+		rec.Interchange, rec.Group, rec.Transaction, rec.Payload = isa, gs, st, b
+		if err := s.Store.PrepareSend(ctx, rec); err != nil {
+			return err
+		}
 	}
-	isa, gs, st, err := controls(b)
-	if err != nil {
-		return err
+	if err := snd.Send(ctx, p.ID, rec.Filename, rec.Payload); err != nil {
+		return fmt.Errorf("sending %s: %w", rec.Filename, err)
 	}
-	name := fmt.Sprintf("850_%s_%s.x12", safeName(o.PONumber), isa)
-	if err := snd.Send(ctx, p.ID, name, b); err != nil {
-		return fmt.Errorf("sending %s: %w", name, err)
-	}
-	s.log().Info("850 sent", "partner_id", p.ID, "po_number", o.PONumber, "file", name, "isa_control", isa, "gs_control", gs, "st_control", st)
-	return s.Store.RecordSent(ctx, gateway.SentOrder{
-		Partner: p.ID, PONumber: o.PONumber, Filename: name, Interchange: isa, Group: gs, Transaction: st,
-		SentAt: s.now(), AckStatus: gateway.SentPending,
-	})
+	s.log().Info("850 sent", "partner_id", p.ID, "po_number", o.PONumber, "file", rec.Filename,
+		"isa_control", rec.Interchange, "gs_control", rec.Group, "st_control", rec.Transaction)
+	rec.SentAt, rec.AckStatus = s.now(), gateway.SentPending
+	return s.Store.RecordSent(ctx, rec)
 }
 
 // controls reads the ISA13, GS06 and ST02 of an interchange we wrote.
@@ -501,6 +549,9 @@ func buildCase(k gateway.PartnerPO, o *gateway.Order, sent *gateway.SentOrder, d
 			return nil, err
 		}
 	}
+	if sent != nil && sent.AckStatus == gateway.SentSending {
+		sent = nil // claimed, not gone out yet: nothing is owed for it
+	}
 	c := &recon.Case{Partner: k.Partner, PONumber: k.PONumber, Order: o, Sent: sent}
 	for _, d := range docs {
 		switch d.Kind {
@@ -532,11 +583,15 @@ func buildCase(k gateway.PartnerPO, o *gateway.Order, sent *gateway.SentOrder, d
 }
 
 // ExportDecisions hands the buyers' accept and reject decisions not yet
-// exported to the ERP connector.
+// exported to the ERP connector. Only the gateway exports: within it, one
+// export runs at a time; each decision carries its event number, by
+// which an ERP that imports a file twice can tell.
 func (s *Service) ExportDecisions(ctx context.Context) (int, error) {
 	if s.Connector == nil {
 		return 0, nil
 	}
+	s.decidedMu.Lock()
+	defer s.decidedMu.Unlock()
 	decs, err := s.Store.PendingDecisions(ctx)
 	if err != nil || len(decs) == 0 {
 		return 0, err

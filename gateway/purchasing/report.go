@@ -63,6 +63,9 @@ func (s *Service) ComputeReport(ctx context.Context, day time.Time) (report.Repo
 		return report.Report{}, err
 	}
 	for _, so := range sent {
+		if so.AckStatus == gateway.SentSending {
+			continue // not gone out yet
+		}
 		in.Orders = append(in.Orders, report.OrderFacts{Partner: so.Partner, PONumber: so.PONumber, SentAt: so.SentAt,
 			FirstAckAt: firstAck[gateway.PartnerPO{Partner: so.Partner, PONumber: so.PONumber}]})
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -366,4 +367,85 @@ func TestScenario(t *testing.T) {
 			t.Fatalf("report files: %v %v", files, err)
 		}
 	})
+}
+
+// TestSendOnce: an 850 goes out once however many callers try, a send
+// the transport refused is retried after the lease with the same bytes,
+// and an order of a partner without a partner file gets none.
+func TestSendOnce(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	orders := []gateway.Order{
+		{Partner: "acme", PONumber: "PO-1", PODate: "2026-11-20", Lines: []gateway.OrderLine{{LineNumber: "1", BuyerItem: "SKU-10001", Quantity: "12", UOM: "EA", UnitPrice: "9.25"}}},
+		{Partner: "nobody", PONumber: "PO-2", PODate: "2026-11-20", Lines: []gateway.OrderLine{{LineNumber: "1", Quantity: "1", UOM: "EA"}}},
+	}
+	// The transport fails: acme's outbound folder cannot be created.
+	outbound := filepath.Join(w.data, "sftp", "acme", "outbound")
+	if err := os.MkdirAll(filepath.Dir(outbound), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(outbound, []byte("in the way"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := w.svc.Import(ctx, "erp.csv", orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sent) != 0 || len(rep.SendErrors) != 1 || !strings.Contains(rep.SendErrors[0], "partner acme PO PO-1") {
+		t.Fatalf("import with a failing transport: %+v", rep)
+	}
+	claimed, err := w.db.SentFor(ctx, "acme", "PO-1")
+	if err != nil || claimed.AckStatus != gateway.SentSending || claimed.Interchange == "" {
+		t.Fatalf("the failed 850 is not kept claimed with its control numbers: %+v %v", claimed, err)
+	}
+	if _, err := w.db.SentFor(ctx, "nobody", "PO-2"); !errors.Is(err, gateway.ErrNotFound) {
+		t.Fatalf("an 850 was claimed for a partner without a partner file: %v", err)
+	}
+	// Nothing is owed for an 850 that has not gone out.
+	if _, err := w.svc.Reconcile(ctx, gateway.Scope{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	if lines := exceptionLines(t, w.db); len(lines) != 0 {
+		t.Fatalf("exceptions for an 850 not sent: %q", lines)
+	}
+
+	// The transport is back; within the lease nobody else retries.
+	os.Remove(outbound)
+	if sent, errs := w.svc.RetrySends(ctx); len(sent)+len(errs) != 0 {
+		t.Fatalf("retried within the lease: %v %v", sent, errs)
+	}
+	w.clk.Set(w.clk.Now().Add(sendLease + time.Second))
+	// Several retries at once (two gateway processes, overlapping jobs): one sends.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var all []string
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sent, errs := w.svc.RetrySends(ctx)
+			if len(errs) > 0 {
+				t.Error(errs)
+			}
+			mu.Lock()
+			all = append(all, sent...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(all) != 1 {
+		t.Fatalf("sent %d times: %v", len(all), all)
+	}
+	files, _ := filepath.Glob(filepath.Join(outbound, "850_*.x12"))
+	if len(files) != 1 || filepath.Base(files[0]) != claimed.Filename {
+		t.Fatalf("outbound: %v, want %s (the bytes written the first time)", files, claimed.Filename)
+	}
+	got, _ := os.ReadFile(files[0])
+	if s, _ := w.db.SentFor(ctx, "acme", "PO-1"); s.AckStatus != gateway.SentPending || !bytes.Contains(got, []byte("*"+claimed.Interchange+"*")) && !bytes.Contains(got, []byte("|"+claimed.Interchange+"|")) {
+		t.Fatalf("after the retry: %+v\n%s", s, got)
+	}
+	// Importing the same order again, or sending it by ID again, sends nothing.
+	if sent, errs := w.svc.SendNew(ctx, []string{gateway.OrderID("acme", "PO-1")}); len(sent)+len(errs) != 0 {
+		t.Fatalf("sent again: %v %v", sent, errs)
+	}
 }

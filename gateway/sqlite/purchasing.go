@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +19,9 @@ import (
 // Compile-time check that *DB keeps the purchasing data.
 var _ gateway.Purchasing = (*DB)(nil)
 
+// partnerID is the form of a partner id (partners/<id>.yaml).
+var partnerID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
 // ImportOrders records orders from an ERP export in one transaction (an
 // order's Source, when set, names the file it came from): new
 // orders are created at version 1, orders whose date or lines changed get
@@ -27,8 +31,8 @@ func (d *DB) ImportOrders(ctx context.Context, source string, orders []gateway.O
 	var res gateway.ImportResult
 	for i := range orders {
 		o := &orders[i]
-		if o.Partner == "" || o.PONumber == "" {
-			return res, gateway.Errorf(gateway.EINVALID, "importing %s: order %d has no partner or PO number", source, i+1)
+		if !partnerID.MatchString(o.Partner) || o.PONumber == "" {
+			return res, gateway.Errorf(gateway.EINVALID, "importing %s: order %d: partner %q is not a partner id, or the PO number is empty", source, i+1, o.Partner)
 		}
 	}
 	err := d.writeTx(ctx, func(tx *sql.Tx) error {
@@ -60,6 +64,7 @@ func (d *DB) ImportOrders(ctx context.Context, source string, orders []gateway.O
 					return fmt.Errorf("order %s: %w", id, err)
 				}
 				res.Created++
+				res.New = append(res.New, id)
 			case err != nil:
 				return err
 			case oldHash == hash:
@@ -218,8 +223,103 @@ func (d *DB) EachOrder(ctx context.Context, fn func(*gateway.Order) error) error
 	return rows.Err()
 }
 
-// RecordSent notes an 850 sent for an order. Sending the same order again
-// (a retry after a crash) replaces the record and resets its verdict.
+// ClaimSend claims the sending of a PO's 850 (status sending, at the
+// store's time); only the first caller for a PO gets true.
+func (d *DB) ClaimSend(ctx context.Context, partner, poNumber string) (bool, error) {
+	var claimed bool
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `INSERT INTO sent_orders
+			(partner, po_number, filename, interchange, group_control, txn_control, sent_at, ack_status)
+			VALUES (?, ?, '', '', '', '', ?, 'sending') ON CONFLICT (partner, po_number) DO NOTHING`,
+			partner, poNumber, formatTime(d.now()))
+		if err != nil {
+			return err
+		}
+		n, err := r.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("claiming the 850 of %s PO %s: %w", partner, poNumber, err)
+	}
+	return claimed, nil
+}
+
+// PrepareSend records a claimed 850's bytes and control numbers.
+func (d *DB) PrepareSend(ctx context.Context, s gateway.SentOrder) error {
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE sent_orders SET filename = ?, interchange = ?, group_control = ?, txn_control = ?,
+			payload = ? WHERE partner = ? AND po_number = ? AND ack_status = 'sending'`,
+			s.Filename, s.Interchange, s.Group, s.Transaction, s.Payload, s.Partner, s.PONumber)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return gateway.Errorf(gateway.ECONFLICT, "the 850 of %s PO %s is not claimed for sending", s.Partner, s.PONumber)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("preparing the 850 of %s PO %s: %w", s.Partner, s.PONumber, err)
+	}
+	return nil
+}
+
+// StaleSends lists 850s claimed before the given time and not sent, with
+// their bytes when they were written.
+func (d *DB) StaleSends(ctx context.Context, before time.Time) ([]*gateway.SentOrder, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+sentColumns+`, payload FROM sent_orders
+		WHERE ack_status = 'sending' AND sent_at < ? ORDER BY sent_at`, formatTime(before))
+	if err != nil {
+		return nil, fmt.Errorf("listing 850s to send again: %w", err)
+	}
+	defer rows.Close()
+	var out []*gateway.SentOrder
+	for rows.Next() {
+		var payload []byte
+		s, err := scanSent(scanWith(rows, &payload))
+		if err != nil {
+			return nil, err
+		}
+		s.Payload = payload
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// scanWith scans the columns of s followed by extra.
+type extraScanner struct {
+	s     scanner
+	extra []any
+}
+
+func scanWith(s scanner, extra ...any) scanner { return extraScanner{s, extra} }
+
+func (e extraScanner) Scan(dest ...any) error { return e.s.Scan(append(dest, e.extra...)...) }
+
+// RenewSend takes over a stale claim: true when its claim time was still
+// claimedAt (no other caller renewed it first).
+func (d *DB) RenewSend(ctx context.Context, partner, poNumber string, claimedAt time.Time) (bool, error) {
+	var renewed bool
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE sent_orders SET sent_at = ?
+			WHERE partner = ? AND po_number = ? AND ack_status = 'sending' AND sent_at = ?`,
+			formatTime(d.now()), partner, poNumber, formatTime(claimedAt))
+		if err != nil {
+			return err
+		}
+		n, err := r.RowsAffected()
+		renewed = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("renewing the claim on the 850 of %s PO %s: %w", partner, poNumber, err)
+	}
+	return renewed, nil
+}
+
+// RecordSent notes an 850 sent for an order (ending its claim). Sending
+// the same order again replaces the record and resets its verdict.
 func (d *DB) RecordSent(ctx context.Context, s gateway.SentOrder) error {
 	if s.AckStatus == "" {
 		s.AckStatus = gateway.SentPending
@@ -233,7 +333,7 @@ func (d *DB) RecordSent(ctx context.Context, s gateway.SentOrder) error {
 			(partner, po_number, filename, interchange, group_control, txn_control, sent_at, ack_status, ack_codes, acked_at, ack_message_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (partner, po_number) DO UPDATE SET
-				filename = excluded.filename, interchange = excluded.interchange,
+				filename = excluded.filename, interchange = excluded.interchange, payload = coalesce(excluded.payload, payload),
 				group_control = excluded.group_control, txn_control = excluded.txn_control,
 				sent_at = excluded.sent_at, ack_status = excluded.ack_status, ack_codes = excluded.ack_codes,
 				acked_at = excluded.acked_at, ack_message_id = excluded.ack_message_id`,

@@ -59,7 +59,8 @@ type ERPConfig struct {
 
 // Schedules of the gateway's jobs.
 type Schedules struct {
-	// Reconcile: full reconciliation passes (SLA checks included).
+	// Reconcile: full reconciliation passes, SLA checks included
+	// (default hourly).
 	Reconcile []string `yaml:"reconcile"`
 	// Report: the nightly report, of the previous day.
 	Report string `yaml:"report"`
@@ -99,7 +100,7 @@ func DefaultConfig() Config {
 		DataDir: "data", PartnersDir: "partners", HTTPAddr: ":8080", SFTPAddr: ":2222",
 		AS2ID: "EDIGATE", ISAID: "ZZ:EDIGATE", LogFormat: "text", MaxUpload: "100MB",
 		Schedules: Schedules{
-			Reconcile: []string{"@hourly", "0 2 * * *"},
+			Reconcile: []string{"@hourly"},
 			Report:    "30 2 * * *",
 			ERPPull:   "@every 1m",
 		},

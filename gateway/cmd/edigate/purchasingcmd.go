@@ -146,7 +146,7 @@ func printImport(rep *purchasing.ImportReport, err error, stdout, stderr io.Writ
 		status = 1
 	}
 	for _, p := range rep.SendErrors {
-		fmt.Fprintf(stderr, "850 not sent (tried again on the next import or pull): %s\n", p)
+		fmt.Fprintf(stderr, "850 not sent (the gateway tries again with the same bytes): %s\n", p)
 		status = 1
 	}
 	return status
@@ -164,17 +164,8 @@ func runReconcile(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return withPurchasing(stderr, func(_ Config, svc *purchasing.Service) int {
-		ctx := context.Background()
-		_, errs := svc.SendUnsent(ctx, nil)
-		for _, err := range errs {
-			fmt.Fprintf(stderr, "850 not sent: %v\n", err)
-		}
-		res, err := svc.Reconcile(ctx, gateway.Scope{All: true})
+		res, err := svc.Reconcile(context.Background(), gateway.Scope{All: true})
 		if err != nil {
-			fmt.Fprintf(stderr, "edigate: %v\n", err)
-			return 1
-		}
-		if _, err := svc.ExportDecisions(ctx); err != nil {
 			fmt.Fprintf(stderr, "edigate: %v\n", err)
 			return 1
 		}

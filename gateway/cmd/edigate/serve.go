@@ -159,7 +159,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready io.Writer) e
 	}
 	client.AsyncURL = "http://" + web.ListenAddr() + "/as2"
 	// Scheduled pulls from partners' own SFTP servers.
-	sched := cron.New()
+	// A job still running when its time comes again is skipped, not
+	// doubled: an ERP pull archives what it read, a pass clears what it
+	// does not find.
+	sched := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	puller := &sftp.Puller{Store: store, Logger: log, MaxFileSize: maxUpload}
 	for _, p := range dir.Partners {
 		if p.Transports.SFTP == nil || p.Transports.SFTP.Pull == nil {
@@ -243,7 +246,7 @@ func schedulePurchasing(ctx context.Context, sched *cron.Cron, cfg Config, svc *
 		} else if rep.Created+rep.Changed > 0 || len(rep.Problems) > 0 {
 			log.Info("erp pull", "created", rep.Created, "changed", rep.Changed, "unchanged", rep.Unchanged, "sent", len(rep.Sent), "problems", len(rep.Problems))
 		}
-		if _, errs := svc.SendUnsent(ctx, nil); len(errs) > 0 {
+		if _, errs := svc.RetrySends(ctx); len(errs) > 0 {
 			log.Error("850s not sent", "errors", len(errs), "first", errs[0])
 		}
 		if _, err := svc.ExportDecisions(ctx); err != nil {
