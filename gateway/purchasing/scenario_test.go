@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -228,10 +229,17 @@ func TestScenario(t *testing.T) {
 		{"betaparts", filepath.Join(w.root, "partners", "betaparts", "samples", "856-BP-ASN-30077.edi")},
 		{"gammatools", filepath.Join(w.root, "partners", "gammatools", "samples", "810-GT118850.edi")},
 		{"gammatools", filepath.Join(w.root, "partners", "gammatools", "samples", "810-batch-GT118803-04.edi")},
+		{"acme", filepath.Join(td, "855-acme-4500012399-rejected.edi")},
+		{"betaparts", filepath.Join(td, "855-betaparts-unknown-po.edi")},
 	}
 	for _, in := range inbound {
 		w.receive(t, in.partner, in.file)
 	}
+	// The day after, acme ships more of line 2 and an item not ordered,
+	// and sends its invoice again.
+	w.clk.Set(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	w.receive(t, "acme", filepath.Join(td, "856-acme-second-shipment.edi"))
+	w.receive(t, "acme", filepath.Join(td, "810-acme-duplicate.edi"))
 	msgs, err := w.db.Messages(ctx, gateway.MessageFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -340,12 +348,20 @@ func TestScenario(t *testing.T) {
 			rows[s.Partner] = string(b)
 			switch s.Partner {
 			case "acme":
-				// Two POs sent at 11-20 15:00; one acknowledged at 11-21 09:00 (18h, within acme's 24h).
-				if s.POsSent != 2 || s.Acknowledged != 1 || s.AckedOnTime != 1 || s.AckLatencyP50 != 18*time.Hour {
+				// Two POs sent at 11-20 15:00, both acknowledged at 11-21 09:00 (18h, within acme's 24h).
+				if s.POsSent != 2 || s.Acknowledged != 2 || s.AckedOnTime != 2 || s.AckLatencyP50 != 18*time.Hour || s.AckLatencyP90 != 18*time.Hour {
 					t.Errorf("acme: %s", rows[s.Partner])
 				}
-				if s.ShipNotices != 1 || s.ShipNoticesAccurate != 1 || s.Invoices != 1 || s.InvoicesMatched != 1 {
+				// The second ship notice over-ships and ships an item not ordered;
+				// the second invoice repeats the first's number.
+				if s.ShipNotices != 2 || s.ShipNoticesAccurate != 1 || s.Invoices != 2 || s.InvoicesMatched != 1 {
 					t.Errorf("acme documents: %s", rows[s.Partner])
+				}
+				// Open at the end of 12-10, all raised at 11-21 09:00 or 12-10 02:00
+				// (the quantity change was accepted in the test above):
+				// backordered, date, over-shipped, unknown item, duplicate, fa_missing, rejected.
+				if s.OpenByAge != [4]int{0, 0, 0, 7} || s.SLABreaches != 1 {
+					t.Errorf("acme exceptions: %s", rows[s.Partner])
 				}
 			case "betaparts":
 				// 18h, within betaparts' 48h; its ship notice over-ships nothing.
@@ -361,6 +377,24 @@ func TestScenario(t *testing.T) {
 		}
 		if len(rows) != 3 {
 			t.Fatalf("suppliers: %v", rows)
+		}
+		// 28 open at the end of 12-10 (29 raised, one accepted): the SLA
+		// breaches of gammatools' two POs raised by the nightly pass are
+		// hours old, everything else was raised on 11-21 or 11-22.
+		if r.Aging != [4]int{4, 0, 0, 24} {
+			t.Errorf("aging: %v", r.Aging)
+		}
+		byRule := map[string]int{}
+		for _, rd := range r.ExceptionsByRule {
+			if rd.Count > 0 {
+				byRule[rd.Day+" "+rd.Rule] += rd.Count
+			}
+		}
+		if want := map[string]int{"2026-12-10 ack_missing": 2, "2026-12-10 asn_missing": 2}; !reflect.DeepEqual(byRule, want) {
+			t.Errorf("exceptions by rule over the 14 days to 12-10: %v", byRule)
+		}
+		if r.Totals.POsSent != 5 || r.Totals.SLABreaches != 7 {
+			t.Errorf("totals: %+v", r.Totals)
 		}
 		files, err := w.svc.Report(ctx, time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC))
 		if err != nil || len(files) != 4 {
