@@ -10,11 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/gateway/internal/fsutil"
 )
 
 // decisionColumns is the header of a decisions CSV file. event numbers
@@ -53,13 +53,13 @@ func (c *FileConnector) PushDecisions(ctx context.Context, decisions []gateway.D
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(c.Outbox, base+".jsonl", jsonData); err != nil {
+	if err := fsutil.WriteFile(filepath.Join(c.Outbox, base+".jsonl"), jsonData, 0o644); err != nil {
 		return err
 	}
-	if err := writeAtomic(c.Outbox, base+".csv", csvData); err != nil {
+	if err := fsutil.WriteFile(filepath.Join(c.Outbox, base+".csv"), csvData, 0o644); err != nil {
 		return err
 	}
-	return syncDir(c.Outbox)
+	return nil
 }
 
 // decisionsName returns the first decisions-STAMP-N name for which
@@ -118,48 +118,4 @@ func decisionsJSONLines(decisions []gateway.Decision) ([]byte, error) {
 		}
 	}
 	return buf.Bytes(), nil
-}
-
-// writeAtomic writes data to dir/name through a synced temporary file and
-// a rename. The caller syncs dir.
-func writeAtomic(dir, name string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(dir, name))
-}
-
-// syncDir makes renames in dir durable. Windows cannot sync a directory.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }

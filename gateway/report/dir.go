@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/gateway/internal/fsutil"
 )
 
 // fileKinds are the files of one report, in the order Write returns them
@@ -53,51 +54,12 @@ func Write(dir string, r Report) (files []string, err error) {
 	}
 	for i, k := range fileKinds {
 		path := filepath.Join(dir, k.prefix+r.Date+k.suffix)
-		if err := writeAtomic(path, contents[i]); err != nil {
+		if err := fsutil.WriteFile(path, contents[i], 0o644); err != nil {
 			return files, fmt.Errorf("writing %s: %w", path, err)
 		}
 		files = append(files, path)
 	}
-	syncDir(dir)
 	return files, nil
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it
-// into place, so readers see the old file or the new one, never part.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// syncDir makes the renames durable where the platform allows it.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }
 
 // List returns the reports present in dir, newest first. A missing dir

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/gateway/internal/fsutil"
 	"github.com/edigate/edigate/partners"
 )
 
@@ -48,48 +49,11 @@ func (o *Outbox) Send(ctx context.Context, partner, filename string, payload []b
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("outbox for %s: %w", partner, err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, filename), payload, 0o640); err != nil {
+	if err := fsutil.WriteFile(filepath.Join(dir, filename), payload, 0o640); err != nil {
 		return fmt.Errorf("outbox for %s: %w", partner, err)
 	}
 	if o.Logger != nil {
 		o.Logger.Info("sftp outbox file ready", "partner_id", partner, "file", filename, "size", len(payload))
 	}
 	return nil
-}
-
-// writeFileAtomic writes a temporary file in file's folder, syncs it,
-// renames it over file and syncs the folder.
-func writeFileAtomic(file string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(file)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), file); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -31,6 +31,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/gateway/internal/fsutil"
 	"github.com/edigate/edigate/partners"
 )
 
@@ -464,7 +465,7 @@ func loadOrCreateHostKey(file string) (ssh.Signer, error) {
 	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(file, pem.EncodeToMemory(block), 0o600); err != nil {
+	if err := fsutil.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
 		return nil, err
 	}
 	signer, err := ssh.NewSignerFromKey(priv)
@@ -472,7 +473,7 @@ func loadOrCreateHostKey(file string) (ssh.Signer, error) {
 		return nil, err
 	}
 	pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))) + " edigate\n"
-	if err := writeFileAtomic(file+".pub", []byte(pub), 0o644); err != nil {
+	if err := fsutil.WriteFile(file+".pub", []byte(pub), 0o644); err != nil {
 		return nil, err
 	}
 	return signer, nil

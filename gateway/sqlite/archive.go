@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/edigate/edigate/gateway/internal/fsutil"
 )
 
 // archived is a payload stored at its content address.
@@ -94,7 +96,7 @@ func (d *DB) store(ctx context.Context, r io.Reader) (archived, error) {
 		dirs = append(dirs, d.archive)
 	}
 	for _, dir := range dirs {
-		if err := syncDir(dir); err != nil {
+		if err := fsutil.SyncDir(dir); err != nil {
 			return archived{}, err
 		}
 	}
@@ -102,18 +104,6 @@ func (d *DB) store(ctx context.Context, r io.Reader) (archived, error) {
 }
 
 func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return f.Close()
-}
 
 // ctxReader stops a copy when its context is done.
 type ctxReader struct {

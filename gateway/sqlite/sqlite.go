@@ -29,6 +29,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/gateway/internal/fsutil"
 )
 
 // Compile-time check that *DB is a gateway.Store.
@@ -85,7 +86,7 @@ func Open(dir string, opts ...Option) (*DB, error) {
 	}
 	// Make the directories themselves durable before anything is put in them.
 	for _, p := range []string{d.archive, dir} {
-		if err := syncDir(p); err != nil {
+		if err := fsutil.SyncDir(p); err != nil {
 			return nil, fmt.Errorf("creating data directory: %w", err)
 		}
 	}
