@@ -134,7 +134,15 @@ type AS2 struct {
 	// RequireSigned / RequireEncrypted refuse inbound messages without.
 	RequireSigned    bool `yaml:"require_signed"`
 	RequireEncrypted bool `yaml:"require_encrypted"`
+	// Leniencies are named departures from RFC 4130 accepted from (or
+	// made for) this partner's AS2 software, each logged when used:
+	// "libas2-mdn-crlf" (its signed MDNs are signed over one CRLF fewer
+	// than sent) and "base64-body" (it reads our body as base64 text).
+	Leniencies []string `yaml:"leniencies"`
 }
+
+// AS2Leniencies are the names transports.as2.leniencies accepts.
+var AS2Leniencies = []string{"libas2-mdn-crlf", "base64-body"}
 
 // MDN is how receipts are asked for.
 type MDN struct {
@@ -300,6 +308,11 @@ func Parse(file string, data []byte) (*Partner, error) {
 		}
 		if !contains([]string{"", "sync", "async", "none"}, a.MDN.Mode) {
 			bad("transports.as2.mdn.mode", "mdn mode %q is not sync, async or none", a.MDN.Mode)
+		}
+		for _, l := range a.Leniencies {
+			if !contains(AS2Leniencies, l) {
+				bad("transports.as2.leniencies", "leniency %q is not one of %s", l, strings.Join(AS2Leniencies, ", "))
+			}
 		}
 		if a.Certificate != "" {
 			if _, err := os.Stat(p.Path(a.Certificate)); err != nil {

@@ -153,9 +153,17 @@ func scanISA(b []byte, atEOF bool) (h isaHeader, needMore bool, err error) {
 				return h, true, nil
 			}
 			startsSegment := n >= 2 && k+n < len(b) && b[k+n] == sep
-			if c := b[j]; startsSegment && !isAlnum(c) && !isSpace(c) && c != sep && c != h.delims.Component && c != 0x1a && c < utf8.RuneSelf {
+			candidate := func(c byte) bool {
+				return !isAlnum(c) && !isSpace(c) && !isNewline(c) && c != sep && c != h.delims.Component && c != 0x1a && c < utf8.RuneSelf
+			}
+			if c := b[j]; startsSegment && candidate(c) {
 				wrapped = true
 				i = j
+			} else if isSpace(b[j]) && k < len(b) && candidate(b[k]) && startsSegmentAt(b, k+1, sep) {
+				// "\n \"GS*": after the blanks, a would-be terminator and a
+				// segment ID. Written back without the blanks it would read
+				// as a wrap, so neither reading can be trusted.
+				return h, false, fmt.Errorf("%w: a line break follows ISA16, then %q and a segment ID: the terminator could be either", ErrAmbiguousDelimiter, b[k])
 			}
 		}
 	}
@@ -222,4 +230,14 @@ func lineBreakInside(isa []byte) bool {
 		n--
 	}
 	return bytes.IndexByte(isa[:n], '\n') >= 0 || bytes.IndexByte(isa[:n], '\r') >= 0
+}
+
+// startsSegmentAt reports whether b[k:] starts with a segment ID (a
+// capital letter and one or two more capitals or digits) and sep.
+func startsSegmentAt(b []byte, k int, sep byte) bool {
+	n := 0
+	for k+n < len(b) && n < 3 && (b[k+n] >= 'A' && b[k+n] <= 'Z' || n > 0 && b[k+n] >= '0' && b[k+n] <= '9') {
+		n++
+	}
+	return n >= 2 && k+n < len(b) && b[k+n] == sep
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -169,5 +170,33 @@ func TestERPCommands(t *testing.T) {
 	code, out, errs = run(t, "", "report", "--date", "2026-11-20")
 	if code != 0 || !strings.Contains(out, filepath.Join(data, "reports", "report-2026-11-20.html")) {
 		t.Fatalf("report: %d %s %s", code, out, errs)
+	}
+}
+
+// TestAS2Leniencies: a partner's named AS2 leniencies reach the client;
+// an unknown one is refused with its position.
+func TestAS2Leniencies(t *testing.T) {
+	dir := t.TempDir()
+	pdir := filepath.Join(dir, "partners")
+	os.MkdirAll(pdir, 0o755)
+	yaml := "id: peer\nx12: {isa: \"ZZ:PEER\", version: \"004010\"}\ntransports:\n  as2:\n    id: PEER-AS2\n    leniencies: [%s]\n"
+	os.WriteFile(filepath.Join(pdir, "peer.yaml"), []byte(strings.ReplaceAll(yaml, "%s", "libas2-mdn-crlf")), 0o644)
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.PartnersDir, cfg.MappingsDir = filepath.Join(dir, "data"), pdir, repo(t, "mappings")
+	db, err := openStore(cfg, newLogger("text", io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, err := wire(cfg, db, newLogger("text", io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.client.Lenient["peer"]; len(got) != 1 || got[0] != "libas2-mdn-crlf" {
+		t.Fatalf("client leniencies: %v", w.client.Lenient)
+	}
+	os.WriteFile(filepath.Join(pdir, "peer.yaml"), []byte(strings.ReplaceAll(yaml, "%s", "lax-signatures")), 0o644)
+	if _, err := wire(cfg, db, newLogger("text", io.Discard)); err == nil || !strings.Contains(err.Error(), `peer.yaml:6:`) || !strings.Contains(err.Error(), `leniency "lax-signatures"`) {
+		t.Fatalf("unknown leniency: %v", err)
 	}
 }

@@ -301,7 +301,12 @@ func wire(cfg Config, db *sqlite.DB, log *slog.Logger) (*wiring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AS2 identity: %w", err)
 	}
-	client := &as2.Client{Identity: identity, Partners: dir, Logger: log}
+	client := &as2.Client{Identity: identity, Partners: dir, Logger: log, Lenient: map[string][]string{}}
+	for _, p := range dir.Partners {
+		if a := p.Transports.AS2; a != nil && len(a.Leniencies) > 0 {
+			client.Lenient[p.ID] = a.Leniencies
+		}
+	}
 	sftpRoot := filepath.Join(cfg.DataDir, "sftp")
 	snd := senders{as2: client, push: &sftp.Pusher{Partners: dir, Logger: log}, outbox: &sftp.Outbox{Root: sftpRoot, Partners: dir, Logger: log}}
 	return &wiring{reg: reg, dir: dir, tr: tr, identity: identity, client: client, snd: snd}, nil
