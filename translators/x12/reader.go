@@ -442,7 +442,20 @@ func (r *Reader) nextSegment() (*Segment, error) {
 			continue
 		}
 		raw = r.dropLineBreaks(raw, r.base+int64(start))
+		if len(term) > 1 && bytes.Contains(raw, []byte(term)) {
+			// A line break inside a multi-byte terminator: where the
+			// segment ends cannot be told.
+			return nil, r.fail(r.base+int64(start), fmt.Errorf("%w: a line break splits the segment terminator %q", ErrAmbiguousDelimiter, term))
+		}
 		r.split(raw, r.base+int64(start))
+		if string(r.seg.Elements[0]) == "ISA" {
+			// An ISA that only line breaks dropped made: too broken to be
+			// read as the header of an interchange.
+			if idx < 0 {
+				return nil, r.fail(r.base+int64(start), fmt.Errorf("%w: the input ends inside an ISA segment", ErrTruncated))
+			}
+			return nil, r.fail(r.base+int64(start), fmt.Errorf("%w: an ISA segment broken across lines cannot be read as an interchange header", ErrBadISA))
+		}
 		if len(r.seg.Elements[0]) == 3 && string(r.seg.Elements[0]) == "IEA" {
 			r.inISA = false
 		}
