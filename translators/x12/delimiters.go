@@ -159,10 +159,11 @@ func scanISA(b []byte, atEOF bool) (h isaHeader, needMore bool, err error) {
 			if c := b[j]; startsSegment && candidate(c) {
 				wrapped = true
 				i = j
-			} else if isSpace(b[j]) && k < len(b) && candidate(b[k]) && startsSegmentAt(b, k+1, sep) {
-				// "\n \"GS*": after the blanks, a would-be terminator and a
-				// segment ID. Written back without the blanks it would read
-				// as a wrap, so neither reading can be trusted.
+			} else if m := skipBlanks(b, j); m > j && m < len(b) && candidate(b[m]) && startsSegmentAt(b, skipBlanks(b, m+1), sep) {
+				// "\n \"GS*": after the blanks the reader skips, a would-be
+				// terminator and a segment ID. Written back without the
+				// blanks it would read as a wrap, so neither reading can be
+				// trusted.
 				return h, false, fmt.Errorf("%w: a line break follows ISA16, then %q and a segment ID: the terminator could be either", ErrAmbiguousDelimiter, b[k])
 			}
 		}
@@ -230,6 +231,15 @@ func lineBreakInside(isa []byte) bool {
 		n--
 	}
 	return bytes.IndexByte(isa[:n], '\n') >= 0 || bytes.IndexByte(isa[:n], '\r') >= 0
+}
+
+// skipBlanks returns the index of the first byte from k on that is not a
+// line break, space, tab or Ctrl-Z: what the reader skips between segments.
+func skipBlanks(b []byte, k int) int {
+	for k < len(b) && (isNewline(b[k]) || isSpace(b[k]) || b[k] == 0x1a) {
+		k++
+	}
+	return k
 }
 
 // startsSegmentAt reports whether b[k:] starts with a segment ID (a
