@@ -31,23 +31,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/reconciliation/exceptions.golden")
 
-// moduleRoot walks up from the working directory to go.mod.
+// moduleRoot is the repository's root: tests run in their package's folder.
 func moduleRoot(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			tb.Fatal("go.mod not found above the working directory")
-		}
-		dir = up
-	}
+	return root
 }
 
 // clock is a settable clock shared by the store and the services.
