@@ -76,6 +76,19 @@ type ImportResult struct {
 	New    []string `json:"new,omitempty"`
 }
 
+// ImportRun is one ERP import as it was recorded: what it changed and the
+// rows it refused.
+type ImportRun struct {
+	ID        int64     `json:"id"`
+	Source    string    `json:"source"`
+	At        time.Time `json:"at"`
+	Created   int       `json:"created"`
+	Changed   int       `json:"changed"`
+	Unchanged int       `json:"unchanged"`
+	Sent      int       `json:"sent_850s"`
+	Problems  []string  `json:"problems"`
+}
+
 // OrderFilter selects orders; zero fields match everything.
 type OrderFilter struct {
 	Partner  string
@@ -233,6 +246,9 @@ type Purchasing interface {
 	// changed ones get a new version (the old one kept as history), and
 	// unchanged ones are left alone, so re-importing changes nothing.
 	ImportOrders(ctx context.Context, source string, orders []Order) (ImportResult, error)
+	// RecordImport keeps an import run; Imports lists them, newest first.
+	RecordImport(ctx context.Context, r ImportRun) error
+	Imports(ctx context.Context, limit, offset int) ([]ImportRun, error)
 	Order(ctx context.Context, id string) (*Order, error)
 	OrderHistory(ctx context.Context, id string) ([]OrderVersion, error)
 	Orders(ctx context.Context, f OrderFilter) ([]*Order, error)

@@ -45,6 +45,7 @@ func (s *Server) purchasingRoutes(api *gin.RouterGroup) {
 		api.POST("/exceptions/:id/"+a, s.actOnException(a))
 		api.POST("/exceptions/"+a, s.actOnExceptions(a)) // bulk
 	}
+	api.GET("/erp/imports", s.listImports)
 	api.GET("/reports", s.listReports)
 	api.GET("/reports/:file", s.getReport)
 }
@@ -311,6 +312,22 @@ func (s *Server) decided(c *gin.Context, action string) {
 	if (action == "accept" || action == "reject") && s.Purchasing.Decided != nil {
 		s.Purchasing.Decided(c.Request.Context())
 	}
+}
+
+// listImports shows the ERP import runs, newest first, with the rows each
+// refused (file, line and column).
+func (s *Server) listImports(c *gin.Context) {
+	limit, offset, err := paging(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	runs, err := s.Purchasing.Store.Imports(c.Request.Context(), limit, offset)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"imports": runs})
 }
 
 func (s *Server) listReports(c *gin.Context) {

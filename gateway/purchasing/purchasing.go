@@ -88,14 +88,21 @@ type ImportReport struct {
 	UnknownPart []string `json:"unknown_partners,omitempty"` // partners in the export no partner file knows
 }
 
-// Import stores orders from an ERP export, sends the 850s of orders not
-// sent yet, and reconciles the orders that changed.
-func (s *Service) Import(ctx context.Context, source string, orders []gateway.Order) (*ImportReport, error) {
-	res, err := s.Store.ImportOrders(ctx, source, orders)
-	if err != nil {
-		return nil, err
+// Import stores orders from an ERP export, sends the 850s of the new
+// ones, reconciles the orders that changed, and records the run with the
+// rows the export's reading refused (problems), for the API to show.
+func (s *Service) Import(ctx context.Context, source string, orders []gateway.Order, problems []error) (*ImportReport, error) {
+	rep := &ImportReport{}
+	for _, p := range problems {
+		rep.Problems = append(rep.Problems, p.Error())
 	}
-	rep := &ImportReport{ImportResult: res}
+	if len(orders) > 0 {
+		res, err := s.Store.ImportOrders(ctx, source, orders)
+		if err != nil {
+			return nil, err
+		}
+		rep.ImportResult = res
+	}
 	unknown := map[string]bool{}
 	for _, o := range orders {
 		if s.partner(o.Partner) == nil && !unknown[o.Partner] {
@@ -103,21 +110,29 @@ func (s *Service) Import(ctx context.Context, source string, orders []gateway.Or
 			rep.UnknownPart = append(rep.UnknownPart, o.Partner)
 		}
 	}
-	s.log().Info("erp import", "source", source, "created", res.Created, "changed", res.Changed, "unchanged", res.Unchanged)
-	sent, errs := s.SendNew(ctx, res.New)
+	s.log().Info("erp import", "source", source, "created", rep.Created, "changed", rep.Changed, "unchanged", rep.Unchanged, "refused_rows", len(problems))
+	for _, p := range problems {
+		s.log().Warn("erp row refused", "source", source, "err", p)
+	}
+	sent, errs := s.SendNew(ctx, rep.New)
 	rep.Sent = sent
 	for _, e := range errs {
 		rep.SendErrors = append(rep.SendErrors, e.Error())
 	}
-	if len(res.Orders) > 0 {
+	if err := s.Store.RecordImport(ctx, gateway.ImportRun{Source: source, Created: rep.Created, Changed: rep.Changed,
+		Unchanged: rep.Unchanged, Sent: len(sent), Problems: rep.Problems}); err != nil {
+		return rep, err
+	}
+	if len(rep.Orders) > 0 {
 		scope := gateway.Scope{}
-		for _, id := range res.Orders {
+		for _, id := range rep.Orders {
 			o, err := s.Store.Order(ctx, id)
 			if err != nil {
 				return rep, err
 			}
 			scope.Orders = append(scope.Orders, gateway.PartnerPO{Partner: o.Partner, PONumber: o.PONumber})
 		}
+		var err error
 		if rep.Exceptions, err = s.Reconcile(ctx, scope); err != nil {
 			return rep, err
 		}
@@ -137,19 +152,11 @@ func (s *Service) Pull(ctx context.Context) (*ImportReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pulling from the ERP: %w", err)
 	}
-	for _, p := range problems {
-		s.log().Warn("erp row refused", "err", p)
-	}
-	var rep *ImportReport
-	if len(orders) > 0 {
-		if rep, err = s.Import(ctx, "erp pull", orders); err != nil {
+	rep := &ImportReport{}
+	if len(orders)+len(problems) > 0 {
+		if rep, err = s.Import(ctx, "erp pull", orders, problems); err != nil {
 			return rep, err
 		}
-	} else {
-		rep = &ImportReport{}
-	}
-	for _, p := range problems {
-		rep.Problems = append(rep.Problems, p.Error())
 	}
 	if err := s.Connector.Commit(ctx); err != nil {
 		return rep, fmt.Errorf("committing the ERP pull: %w", err)

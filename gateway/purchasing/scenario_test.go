@@ -412,7 +412,7 @@ func TestSendOnce(t *testing.T) {
 	if err := os.WriteFile(outbound, []byte("in the way"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := w.svc.Import(ctx, "erp.csv", orders)
+	rep, err := w.svc.Import(ctx, "erp.csv", orders, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

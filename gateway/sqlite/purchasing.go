@@ -1085,3 +1085,47 @@ func (d *DB) EachCase(ctx context.Context, fn func(k gateway.PartnerPO, o *gatew
 	}
 	return nil
 }
+
+// RecordImport keeps an ERP import run (its time is the store's).
+func (d *DB) RecordImport(ctx context.Context, r gateway.ImportRun) error {
+	problems, err := json.Marshal(nonNil(r.Problems))
+	if err != nil {
+		return err
+	}
+	err = d.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO erp_imports (source, at, created, changed, unchanged, sent, problems)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Source, formatTime(d.now()), r.Created, r.Changed, r.Unchanged, r.Sent, string(problems))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recording the import of %s: %w", r.Source, err)
+	}
+	return nil
+}
+
+// Imports lists ERP import runs, newest first.
+func (d *DB) Imports(ctx context.Context, limit, offset int) ([]gateway.ImportRun, error) {
+	limit, offset = limitOffset(limit, offset)
+	rows, err := d.read.QueryContext(ctx, `SELECT seq, source, at, created, changed, unchanged, sent, problems
+		FROM erp_imports ORDER BY seq DESC LIMIT ? OFFSET ?`, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("listing imports: %w", err)
+	}
+	defer rows.Close()
+	out := []gateway.ImportRun{}
+	for rows.Next() {
+		var r gateway.ImportRun
+		var at, problems string
+		if err := rows.Scan(&r.ID, &r.Source, &at, &r.Created, &r.Changed, &r.Unchanged, &r.Sent, &problems); err != nil {
+			return nil, err
+		}
+		if r.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(problems), &r.Problems); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

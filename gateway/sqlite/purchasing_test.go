@@ -379,3 +379,34 @@ func TestOrderDocuments(t *testing.T) {
 		t.Fatalf("cases: %q", cases)
 	}
 }
+
+func TestImportRuns(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	db := MustOpenDB(t, WithNow(clk.Now))
+	if runs, err := db.Imports(ctx, 0, 0); err != nil || len(runs) != 0 {
+		t.Fatalf("no runs yet: %v %v", runs, err)
+	}
+	for i, r := range []gateway.ImportRun{
+		{Source: "a.csv", Created: 2, Sent: 2},
+		{Source: "b.csv", Unchanged: 2, Problems: []string{"b.csv:3: column quantity: missing value"}},
+	} {
+		clk.Add(time.Duration(i+1) * time.Minute)
+		if err := db.RecordImport(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, err := db.Imports(ctx, 0, 0)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("runs: %v %v", runs, err)
+	}
+	if r := runs[0]; r.Source != "b.csv" || r.Unchanged != 2 || len(r.Problems) != 1 || !r.At.Equal(clk.Now()) {
+		t.Errorf("newest run: %+v", r)
+	}
+	if r := runs[1]; r.Source != "a.csv" || r.Created != 2 || r.Sent != 2 || len(r.Problems) != 0 {
+		t.Errorf("oldest run: %+v", r)
+	}
+	if runs, _ := db.Imports(ctx, 1, 1); len(runs) != 1 || runs[0].Source != "a.csv" {
+		t.Errorf("paging: %+v", runs)
+	}
+}

@@ -56,6 +56,17 @@ func TestServePurchasing(t *testing.T) {
 		t.Errorf("the refused row is not logged with file, line and column:\n%s", grepLines(log, "erp"))
 	}
 
+	// The refused row is listed with the import run, for the EDI team.
+	code, b := w.api(t, tok, "GET", "/api/v1/erp/imports", nil)
+	var imports struct {
+		Imports []gateway.ImportRun `json:"imports"`
+	}
+	json.Unmarshal(b, &imports)
+	if code != http.StatusOK || len(imports.Imports) != 1 || imports.Imports[0].Created != 1 || imports.Imports[0].Sent != 1 ||
+		len(imports.Imports[0].Problems) != 1 || !strings.Contains(imports.Imports[0].Problems[0], "open-pos.csv:3: column quantity: missing value") {
+		t.Fatalf("imports: %d %s", code, b)
+	}
+
 	// The supplier acknowledges 10 of the 12 ordered.
 	if code, b := w.api(t, tok, "POST", "/api/v1/messages?partner=tester&filename=855.edi", interchange(501)); code != http.StatusCreated {
 		t.Fatalf("855 upload: %d %s", code, b)
@@ -74,7 +85,7 @@ func TestServePurchasing(t *testing.T) {
 		t.Fatalf("exception: %+v", e)
 	}
 
-	code, b := w.api(t, tok, "GET", "/api/v1/purchase-orders/"+gateway.OrderID("tester", "PO000000501"), nil)
+	code, b = w.api(t, tok, "GET", "/api/v1/purchase-orders/"+gateway.OrderID("tester", "PO000000501"), nil)
 	var po struct {
 		Lines     []gateway.OrderLine `json:"lines"`
 		Sent850   *gateway.SentOrder  `json:"sent_850"`

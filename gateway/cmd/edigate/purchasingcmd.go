@@ -114,12 +114,7 @@ func runERPImport(args []string, stdout, stderr io.Writer) int {
 				status = 1
 				continue
 			}
-			rep, err := svc.Import(context.Background(), name, orders)
-			if rep != nil {
-				for _, p := range problems {
-					rep.Problems = append(rep.Problems, p.Error())
-				}
-			}
+			rep, err := svc.Import(context.Background(), name, orders, problems)
 			if s := printImport(rep, err, stdout, stderr); s > status {
 				status = s
 			}
