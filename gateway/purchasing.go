@@ -246,6 +246,11 @@ type Purchasing interface {
 	// changed ones get a new version (the old one kept as history), and
 	// unchanged ones are left alone, so re-importing changes nothing.
 	ImportOrders(ctx context.Context, source string, orders []Order) (ImportResult, error)
+	// ImportOrdersClaiming also claims, in the same transaction, the 850
+	// of each new order whose partner claim accepts (see SentSending).
+	ImportOrdersClaiming(ctx context.Context, source string, orders []Order, claim func(partner string) bool) (ImportResult, error)
+	// Now is the store's clock: times compared with stored ones come from it.
+	Now() time.Time
 	// RecordImport keeps an import run; Imports lists them, newest first.
 	RecordImport(ctx context.Context, r ImportRun) error
 	Imports(ctx context.Context, limit, offset int) ([]ImportRun, error)
@@ -256,9 +261,6 @@ type Purchasing interface {
 	// without holding them all in memory.
 	EachOrder(ctx context.Context, fn func(*Order) error) error
 
-	// ClaimSend claims the sending of a PO's 850: true for the one caller
-	// that gets it, false when it was claimed (or sent) before.
-	ClaimSend(ctx context.Context, partner, poNumber string) (bool, error)
 	// PrepareSend records the bytes and control numbers of a claimed 850
 	// before it is handed to the transport.
 	PrepareSend(ctx context.Context, s SentOrder) error

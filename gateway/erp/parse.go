@@ -175,11 +175,13 @@ func (b *builder) add(line int, cells *[numFields]cell) {
 	b.addLine(i, line, &vals)
 }
 
-// hold notes that the order of key had a refused row at line. A key
-// whose partner or PO number could not be read holds nothing back: the
-// row belongs to no order that could be named.
+// hold notes that the order of key had a refused row at line. When the
+// row's partner could not be read, every order with its PO number is held
+// back; when its PO number could not be read, every order of its partner;
+// when neither, the whole file: the row could belong to any of them.
 func (b *builder) hold(key poKey, line int) {
-	if key.partner == "" || key.poNumber == "" {
+	if key.partner == "" && key.poNumber == "" {
+		b.untie(line)
 		return
 	}
 	if b.held == nil {
@@ -188,6 +190,17 @@ func (b *builder) hold(key poKey, line int) {
 	if _, ok := b.held[key]; !ok {
 		b.held[key] = line
 	}
+}
+
+// heldAt returns the line of the refused row that holds back the order
+// of key, if any: its own, or one whose partner or PO number is unknown.
+func (b *builder) heldAt(key poKey) (int, bool) {
+	for _, k := range []poKey{key, {partner: key.partner}, {poNumber: key.poNumber}} {
+		if line, ok := b.held[k]; ok {
+			return line, true
+		}
+	}
+	return 0, false
 }
 
 // untie notes a row that cannot be read as a row (a CSV syntax error, the
@@ -212,12 +225,10 @@ func (b *builder) result() ([]gateway.Order, []error) {
 	}
 	kept := b.orders[:0:0]
 	for _, o := range b.orders {
-		key := poKey{o.Partner, o.PONumber}
-		if line, ok := b.held[key]; ok {
+		if line, ok := b.heldAt(poKey{o.Partner, o.PONumber}); ok {
 			b.problems = append(b.problems, &RowError{File: b.file, Line: line, Err: fmt.Errorf(
 				"%w: PO %s of %s is not imported from this file, so that it keeps all its lines; fix the row and export it again",
 				ErrHeldBack, o.PONumber, o.Partner)})
-			delete(b.held, key)
 			continue
 		}
 		kept = append(kept, o)

@@ -199,6 +199,11 @@ partners:
 	checkRowErrors(t, problems)
 }
 
+// held is the problem of acme's PO 4500 held back by the row at line.
+func held(line int) string {
+	return fmt.Sprintf("o.csv:%d: purchase order held back: PO 4500 of acme is not imported from this file, so that it keeps all its lines; fix the row and export it again", line)
+}
+
 // untied is the problem of a file none of whose n orders is imported
 // because the row at line cannot be read.
 func untied(line, n int) string {
@@ -216,6 +221,12 @@ func TestParseRowErrors(t *testing.T) {
 		lines   int   // order lines kept
 	}{
 		{"missing partner", "o.csv", defaultHeader + " ,4500,,1,,,1,EA,,\n", []string{"o.csv:2: column partner: missing value"}, ErrMissingValue, 0},
+		{"a row of an unknown partner holds back every PO with its number", "o.csv", defaultHeader + good + "ACME ,4500,,2,,,1,EA,,\n" + "beta,9,,1,,,1,EA,,\n",
+			[]string{`o.csv:3: column partner: not a partner id: "ACME" (map the ERP's vendor codes to partner ids with partners: in the mapping)`, held(3)}, nil, 1},
+		{"a row without a PO number holds back every PO of its partner", "o.csv", defaultHeader + good + "acme,,,2,,,1,EA,,\n" + "beta,9,,1,,,1,EA,,\n",
+			[]string{"o.csv:3: column po_number: missing value", held(3)}, nil, 1},
+		{"a row with neither holds back the file", "o.csv", defaultHeader + good + ",,,2,,,1,EA,,\n",
+			[]string{"o.csv:3: column partner: missing value", "o.csv:3: column po_number: missing value", untied(3, 1)}, nil, 0},
 		{"partner not an id", "o.csv", defaultHeader + "ACME Supply,4500,,1,,,1,EA,,\n", []string{`o.csv:2: column partner: not a partner id: "ACME Supply" (map the ERP's vendor codes to partner ids with partners: in the mapping)`}, ErrNotPartner, 0},
 		{"missing po_number", "o.csv", defaultHeader + "acme,,,1,,,1,EA,,\n", []string{"o.csv:2: column po_number: missing value"}, ErrMissingValue, 0},
 		{"missing line_number", "o.csv", defaultHeader + "acme,4500,,,,,1,EA,,\n", []string{"o.csv:2: column line_number: missing value"}, ErrMissingValue, 0},

@@ -97,7 +97,10 @@ func (s *Service) Import(ctx context.Context, source string, orders []gateway.Or
 		rep.Problems = append(rep.Problems, p.Error())
 	}
 	if len(orders) > 0 {
-		res, err := s.Store.ImportOrders(ctx, source, orders)
+		res, err := s.Store.ImportOrdersClaiming(ctx, source, orders, func(partner string) bool {
+			_, snd := s.transportFor(partner)
+			return snd != nil
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +128,12 @@ func (s *Service) Import(ctx context.Context, source string, orders []gateway.Or
 	}
 	if len(rep.Orders) > 0 {
 		scope := gateway.Scope{}
+		seen := map[string]bool{}
 		for _, id := range rep.Orders {
+			if seen[id] {
+				continue // the same PO in two files of one pull
+			}
+			seen[id] = true
 			o, err := s.Store.Order(ctx, id)
 			if err != nil {
 				return rep, err
@@ -165,8 +173,9 @@ func (s *Service) Pull(ctx context.Context) (*ImportReport, error) {
 }
 
 // sendLease is how long a claimed 850 may take to go out before another
-// attempt takes it over.
-const sendLease = 5 * time.Minute
+// attempt takes it over: longer than any transport's timeout (AS2: 5
+// minutes), so that a slow send is not doubled by a retry.
+const sendLease = 15 * time.Minute
 
 // transportFor is how 850s reach a partner, or nil when we send none.
 func (s *Service) transportFor(partnerID string) (*partners.Partner, gateway.Sender) {
@@ -177,10 +186,9 @@ func (s *Service) transportFor(partnerID string) (*partners.Partner, gateway.Sen
 	return p, s.SenderFor(p)
 }
 
-// SendNew sends the 850 of each order (by ID) whose partner takes 850s
-// from us, once: the first caller claims the order in the store, writes
-// the 850, keeps its bytes, then hands it to the transport. A send that
-// fails stays claimed and is retried by RetrySends with the same bytes.
+// SendNew sends the 850s the import just claimed (ImportOrdersClaiming),
+// by order ID. A send that fails stays claimed and RetrySends sends it
+// with the same bytes once the claim is stale.
 func (s *Service) SendNew(ctx context.Context, ids []string) (sent []string, errs []error) {
 	for _, id := range ids {
 		o, err := s.Store.Order(ctx, id)
@@ -192,13 +200,16 @@ func (s *Service) SendNew(ctx context.Context, ids []string) (sent []string, err
 		if snd == nil {
 			continue
 		}
-		claimed, err := s.Store.ClaimSend(ctx, o.Partner, o.PONumber)
+		so, err := s.Store.SentFor(ctx, o.Partner, o.PONumber)
+		if errors.Is(err, gateway.ErrNotFound) {
+			continue // not claimed: not ours to send
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if !claimed {
-			continue
+		if so.AckStatus != gateway.SentSending || so.Interchange != "" {
+			continue // sent, or being sent by whoever prepared it
 		}
 		if err := s.deliver(ctx, p, snd, o, nil); err != nil {
 			s.log().Error("850 not sent (retried later)", "partner_id", o.Partner, "po_number", o.PONumber, "err", err)
@@ -214,7 +225,7 @@ func (s *Service) SendNew(ctx context.Context, ids []string) (sent []string, err
 // sent (the transport failed, or the process stopped), and sends them
 // with the bytes written the first time.
 func (s *Service) RetrySends(ctx context.Context) (sent []string, errs []error) {
-	stale, err := s.Store.StaleSends(ctx, s.now().Add(-sendLease))
+	stale, err := s.Store.StaleSends(ctx, s.Store.Now().Add(-sendLease))
 	if err != nil {
 		return nil, []error{err}
 	}
@@ -293,8 +304,14 @@ func (s *Service) deliver(ctx context.Context, p *partners.Partner, snd gateway.
 	}
 	s.log().Info("850 sent", "partner_id", p.ID, "po_number", o.PONumber, "file", rec.Filename,
 		"isa_control", rec.Interchange, "gs_control", rec.Group, "st_control", rec.Transaction)
-	rec.SentAt, rec.AckStatus = s.now(), gateway.SentPending
-	return s.Store.RecordSent(ctx, rec)
+	rec.SentAt, rec.AckStatus = s.Store.Now(), gateway.SentPending
+	if err := s.Store.RecordSent(ctx, rec); err != nil {
+		// The partner has it; only our record is missing. The claim goes
+		// stale and the same bytes go again: the partner sees a duplicate
+		// interchange (same ISA13), which is what its duplicate check is for.
+		return fmt.Errorf("%s was handed to the transport but not recorded as sent (it will be sent again): %w", rec.Filename, err)
+	}
+	return nil
 }
 
 // controls reads the ISA13, GS06 and ST02 of an interchange we wrote.
@@ -395,7 +412,7 @@ func (s *Service) Reconcile(ctx context.Context, scope gateway.Scope) (gateway.A
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	scope.Since = now // what changes while we read is newer than our reading
+	scope.Since = s.Store.Now() // what changes while we read is newer than our reading
 	ck := &checker{svc: s, now: now, policies: map[string]recon.Policy{}, invoices: map[string]map[string]string{}}
 	var findings []gateway.Finding
 	var err error

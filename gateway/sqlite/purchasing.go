@@ -28,6 +28,14 @@ var partnerID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // the next version (every version is kept in order_versions), and orders
 // imported again unchanged are left alone.
 func (d *DB) ImportOrders(ctx context.Context, source string, orders []gateway.Order) (gateway.ImportResult, error) {
+	return d.ImportOrdersClaiming(ctx, source, orders, nil)
+}
+
+// ImportOrdersClaiming imports like ImportOrders and, in the same
+// transaction, claims the 850 of each new order whose partner claim
+// accepts (status sending, nothing written yet): a crash right after the
+// import cannot lose the 850, RetrySends finds the claim.
+func (d *DB) ImportOrdersClaiming(ctx context.Context, source string, orders []gateway.Order, claim func(partner string) bool) (gateway.ImportResult, error) {
 	var res gateway.ImportResult
 	for i := range orders {
 		o := &orders[i]
@@ -53,7 +61,7 @@ func (d *DB) ImportOrders(ctx context.Context, source string, orders []gateway.O
 			}
 			var oldHash string
 			var version int
-			err = tx.QueryRowContext(ctx, `SELECT hash, version FROM orders WHERE id = ?`, id).Scan(&oldHash, &version)
+			err = tx.QueryRowContext(ctx, `SELECT hash, version FROM orders WHERE partner = ? AND po_number = ?`, o.Partner, o.PONumber).Scan(&oldHash, &version)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				version = 1
@@ -65,6 +73,14 @@ func (d *DB) ImportOrders(ctx context.Context, source string, orders []gateway.O
 				}
 				res.Created++
 				res.New = append(res.New, id)
+				if claim != nil && claim(o.Partner) {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO sent_orders
+						(partner, po_number, filename, interchange, group_control, txn_control, sent_at, ack_status)
+						VALUES (?, ?, '', '', '', '', ?, 'sending') ON CONFLICT (partner, po_number) DO NOTHING`,
+						o.Partner, o.PONumber, now); err != nil {
+						return fmt.Errorf("claiming the 850 of order %s: %w", id, err)
+					}
+				}
 			case err != nil:
 				return err
 			case oldHash == hash:
@@ -72,9 +88,9 @@ func (d *DB) ImportOrders(ctx context.Context, source string, orders []gateway.O
 				continue
 			default:
 				version++
-				if _, err := tx.ExecContext(ctx, `UPDATE orders SET po_date = ?, lines = ?, hash = ?, version = ?,
-					source = ?, updated_at = ? WHERE id = ?`,
-					o.PODate, string(lines), hash, version, src, now, id); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE orders SET id = ?, po_date = ?, lines = ?, hash = ?, version = ?,
+					source = ?, updated_at = ? WHERE partner = ? AND po_number = ?`,
+					id, o.PODate, string(lines), hash, version, src, now, o.Partner, o.PONumber); err != nil {
 					return fmt.Errorf("order %s: %w", id, err)
 				}
 				res.Changed++
@@ -223,28 +239,6 @@ func (d *DB) EachOrder(ctx context.Context, fn func(*gateway.Order) error) error
 	return rows.Err()
 }
 
-// ClaimSend claims the sending of a PO's 850 (status sending, at the
-// store's time); only the first caller for a PO gets true.
-func (d *DB) ClaimSend(ctx context.Context, partner, poNumber string) (bool, error) {
-	var claimed bool
-	err := d.writeTx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `INSERT INTO sent_orders
-			(partner, po_number, filename, interchange, group_control, txn_control, sent_at, ack_status)
-			VALUES (?, ?, '', '', '', '', ?, 'sending') ON CONFLICT (partner, po_number) DO NOTHING`,
-			partner, poNumber, formatTime(d.now()))
-		if err != nil {
-			return err
-		}
-		n, err := r.RowsAffected()
-		claimed = n == 1
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("claiming the 850 of %s PO %s: %w", partner, poNumber, err)
-	}
-	return claimed, nil
-}
-
 // PrepareSend records a claimed 850's bytes and control numbers.
 func (d *DB) PrepareSend(ctx context.Context, s gateway.SentOrder) error {
 	err := d.writeTx(ctx, func(tx *sql.Tx) error {
@@ -336,7 +330,8 @@ func (d *DB) RecordSent(ctx context.Context, s gateway.SentOrder) error {
 				filename = excluded.filename, interchange = excluded.interchange, payload = coalesce(excluded.payload, payload),
 				group_control = excluded.group_control, txn_control = excluded.txn_control,
 				sent_at = excluded.sent_at, ack_status = excluded.ack_status, ack_codes = excluded.ack_codes,
-				acked_at = excluded.acked_at, ack_message_id = excluded.ack_message_id`,
+				acked_at = excluded.acked_at, ack_message_id = excluded.ack_message_id
+			WHERE sent_orders.ack_status = 'sending'`,
 			s.Partner, s.PONumber, s.Filename, s.Interchange, s.Group, s.Transaction, formatTime(s.SentAt),
 			s.AckStatus, string(codes), nullTime(s.AckedAt), s.AckMessageID)
 		return err
@@ -423,7 +418,7 @@ func (d *DB) MatchFunctionalAck(ctx context.Context, partner, group, transaction
 	var po string
 	err := d.writeTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE sent_orders SET ack_status = ?, ack_codes = ?, acked_at = ?, ack_message_id = ?
-			WHERE partner = ? AND ltrim(group_control, '0') = ltrim(?, '0') AND ltrim(txn_control, '0') = ltrim(?, '0')
+			WHERE partner = ? AND group_control <> '' AND ltrim(group_control, '0') = ltrim(?, '0') AND ltrim(txn_control, '0') = ltrim(?, '0')
 			RETURNING po_number`,
 			verdict, string(codesJSON), formatTime(d.now()), messageID, partner, group, transaction).Scan(&po)
 		return err
@@ -960,22 +955,28 @@ func (d *DB) Now() time.Time { return d.now() }
 // EachCase calls fn for every partner's PO the store knows of, in partner
 // and PO number order, with its ERP order (nil when the ERP does not know
 // it; its lines left in LinesJSON for the caller to decode), the 850 sent for it (nil when none) and its documents, oldest
-// first. Three ordered queries are merged as they stream, so a full
-// reconciliation pass reads each table once.
+// first. Three ordered queries in one read transaction (one snapshot)
+// are merged as they stream, so a full pass reads each table once.
 func (d *DB) EachCase(ctx context.Context, fn func(k gateway.PartnerPO, o *gateway.Order, s *gateway.SentOrder, docs []*gateway.StoredDocument) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // closes the three result sets on every return
-	orders, err := d.read.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY partner, po_number`)
+	// One transaction on one connection: the three reads see one snapshot.
+	tx, err := d.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reading cases: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	orders, err := tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY partner, po_number`)
 	if err != nil {
 		return fmt.Errorf("reading purchase orders: %w", err)
 	}
 	defer orders.Close()
-	sent, err := d.read.QueryContext(ctx, `SELECT `+sentColumns+` FROM sent_orders ORDER BY partner, po_number`)
+	sent, err := tx.QueryContext(ctx, `SELECT `+sentColumns+` FROM sent_orders ORDER BY partner, po_number`)
 	if err != nil {
 		return fmt.Errorf("reading sent 850s: %w", err)
 	}
 	defer sent.Close()
-	docs, err := d.read.QueryContext(ctx, `SELECT o.partner, o.po_number, d.id, d.kind, d.partner, d.po_number, d.message_id,
+	docs, err := tx.QueryContext(ctx, `SELECT o.partner, o.po_number, d.id, d.kind, d.partner, d.po_number, d.message_id,
 			d.correlation_id, d.created_at, d.document
 		FROM document_orders o JOIN documents d ON d.id = o.document_id
 		ORDER BY o.partner, o.po_number, d.seq`)

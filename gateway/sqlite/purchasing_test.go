@@ -108,6 +108,30 @@ func TestSentOrders(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Fatalf("SentOrders: %v %v", all, err)
 	}
+	// A claim made with the import has no control numbers yet: a 997
+	// for group 0 / set 000 must not match it.
+	res, err := db.ImportOrdersClaiming(ctx, "erp.csv", []gateway.Order{testOrder("PO-2", "1")}, func(p string) bool { return p == "acme" })
+	if err != nil || len(res.New) != 1 {
+		t.Fatal(res, err)
+	}
+	if c, err := db.SentFor(ctx, "acme", "PO-2"); err != nil || c.AckStatus != gateway.SentSending || c.Interchange != "" {
+		t.Fatalf("claim: %+v %v", c, err)
+	}
+	_, err = db.MatchFunctionalAck(ctx, "acme", "0", "000", "A", nil, "msg_x")
+	wantNotFound(t, "an unprepared claim", err)
+	// A verdict that arrives before the send is recorded is kept.
+	if err := db.PrepareSend(ctx, gateway.SentOrder{Partner: "acme", PONumber: "PO-2", Filename: "f", Interchange: "000000009", Group: "9", Transaction: "0009", Payload: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MatchFunctionalAck(ctx, "acme", "9", "0009", "A", nil, "msg_997"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordSent(ctx, gateway.SentOrder{Partner: "acme", PONumber: "PO-2", Filename: "f", Interchange: "000000009", Group: "9", Transaction: "0009", AckStatus: gateway.SentPending}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.SentFor(ctx, "acme", "PO-2"); c.AckStatus != gateway.SentAccepted {
+		t.Fatalf("the early 997's verdict was overwritten: %+v", c)
+	}
 }
 
 func finding(rule, po, line, actual string) gateway.Finding {
@@ -408,5 +432,55 @@ func TestImportRuns(t *testing.T) {
 	}
 	if runs, _ := db.Imports(ctx, 1, 1); len(runs) != 1 || runs[0].Source != "a.csv" {
 		t.Errorf("paging: %+v", runs)
+	}
+}
+
+// TestOrderIDMigration: orders stored under the IDs of before 0005
+// (po_<partner>_<po>) are found and re-imported under today's.
+func TestOrderIDMigration(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	if _, err := db.ImportOrders(ctx, "old.csv", []gateway.Order{testOrder("PO-1", "10")}); err != nil {
+		t.Fatal(err)
+	}
+	// Put the order back under its old ID, as a database of before 0005 holds it.
+	if _, err := db.write.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE orders SET id = 'po_acme_PO-1'`,
+		`UPDATE order_versions SET order_id = 'po_acme_PO-1'`,
+	} {
+		if _, err := db.write.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA foreign_keys = ON`); err != nil {
+		t.Fatal(err)
+	}
+	sql, err := migrations.ReadFile("migrations/0005_order_ids.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, string(sql)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := db.Order(ctx, gateway.OrderID("acme", "PO-1"))
+	if err != nil || o.Version != 1 {
+		t.Fatalf("order after the migration: %+v %v", o, err)
+	}
+	if h, err := db.OrderHistory(ctx, o.ID); err != nil || len(h) != 1 {
+		t.Fatalf("history after the migration: %+v %v", h, err)
+	}
+	res, err := db.ImportOrders(ctx, "new.csv", []gateway.Order{testOrder("PO-1", "12")})
+	if err != nil || res.Changed != 1 {
+		t.Fatalf("re-import after the migration: %+v %v", res, err)
 	}
 }

@@ -64,8 +64,11 @@ type Schedules struct {
 	Reconcile []string `yaml:"reconcile"`
 	// Report: the nightly report, of the previous day.
 	Report string `yaml:"report"`
-	// ERPPull: looking for ERP exports and exporting decisions.
+	// ERPPull: looking for ERP exports.
 	ERPPull string `yaml:"erp_pull"`
+	// Outbound: sending 850s again that a transport refused, and
+	// exporting decisions (default, and when empty, every minute).
+	Outbound string `yaml:"outbound"`
 }
 
 // erpInbox is the folder a file:// ERP URL names.
@@ -103,6 +106,7 @@ func DefaultConfig() Config {
 			Reconcile: []string{"@hourly"},
 			Report:    "30 2 * * *",
 			ERPPull:   "@every 1m",
+			Outbound:  "@every 1m",
 		},
 	}
 }

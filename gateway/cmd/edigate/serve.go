@@ -240,12 +240,22 @@ func schedulePurchasing(ctx context.Context, sched *cron.Cron, cfg Config, svc *
 	}); err != nil {
 		return err
 	}
-	return add("erp_pull", cfg.Schedules.ERPPull, func() {
+	if err := add("erp_pull", cfg.Schedules.ERPPull, func() {
 		if rep, err := svc.Pull(ctx); err != nil {
 			log.Error("erp pull failed", "err", err)
 		} else if rep.Created+rep.Changed > 0 || len(rep.Problems) > 0 {
 			log.Info("erp pull", "created", rep.Created, "changed", rep.Changed, "unchanged", rep.Unchanged, "sent", len(rep.Sent), "problems", len(rep.Problems))
 		}
+	}); err != nil {
+		return err
+	}
+	// Not configurable away: without it a refused 850 would never go out
+	// and decisions would reach the ERP only when a buyer acts.
+	outbound := cfg.Schedules.Outbound
+	if outbound == "" {
+		outbound = "@every 1m"
+	}
+	return add("outbound", outbound, func() {
 		if _, errs := svc.RetrySends(ctx); len(errs) > 0 {
 			log.Error("850s not sent", "errors", len(errs), "first", errs[0])
 		}
