@@ -192,6 +192,10 @@ func (e *CheckError) Error() string {
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
+// ValidID reports whether id is a partner id: lower-case letters, digits,
+// "-" and "_", starting with a letter or digit, at most 63 characters.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
 // Load reads one partner file, decoding strictly (unknown keys are errors)
 // and checking every value that can be checked without other files.
 func Load(file string) (*Partner, error) {

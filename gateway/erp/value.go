@@ -2,14 +2,12 @@ package erp
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
-)
 
-// partnerID is the form of a partner id (partners/<id>.yaml).
-var partnerID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	"github.com/edigate/edigate/partners"
+)
 
 // value checks and normalizes the value of field f: surrounding spaces
 // are dropped, required fields must be there, decimals and dates must
@@ -32,7 +30,7 @@ func (s *spec) value(f int, c cell) (string, error) {
 		if p, ok := s.partners[v]; ok {
 			v = strings.TrimSpace(p)
 		}
-		if !partnerID.MatchString(v) {
+		if !partners.ValidID(v) {
 			return "", fmt.Errorf("%w: %q (map the ERP's vendor codes to partner ids with partners: in the mapping)", ErrNotPartner, v)
 		}
 	case fieldQuantity:

@@ -8,19 +8,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/partners"
 )
 
 // Compile-time check that *DB keeps the purchasing data.
 var _ gateway.Purchasing = (*DB)(nil)
-
-// partnerID is the form of a partner id (partners/<id>.yaml).
-var partnerID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // ImportOrders records orders from an ERP export in one transaction (an
 // order's Source, when set, names the file it came from): new
@@ -39,7 +36,7 @@ func (d *DB) ImportOrdersClaiming(ctx context.Context, source string, orders []g
 	var res gateway.ImportResult
 	for i := range orders {
 		o := &orders[i]
-		if !partnerID.MatchString(o.Partner) || o.PONumber == "" {
+		if !partners.ValidID(o.Partner) || o.PONumber == "" {
 			return res, gateway.Errorf(gateway.EINVALID, "importing %s: order %d: partner %q is not a partner id, or the PO number is empty", source, i+1, o.Partner)
 		}
 	}
@@ -61,7 +58,7 @@ func (d *DB) ImportOrdersClaiming(ctx context.Context, source string, orders []g
 			}
 			var oldHash string
 			var version int
-			err = tx.QueryRowContext(ctx, `SELECT hash, version FROM orders WHERE partner = ? AND po_number = ?`, o.Partner, o.PONumber).Scan(&oldHash, &version)
+			err = tx.QueryRowContext(ctx, `SELECT hash, version FROM orders WHERE id = ?`, id).Scan(&oldHash, &version)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				version = 1
@@ -88,9 +85,9 @@ func (d *DB) ImportOrdersClaiming(ctx context.Context, source string, orders []g
 				continue
 			default:
 				version++
-				if _, err := tx.ExecContext(ctx, `UPDATE orders SET id = ?, po_date = ?, lines = ?, hash = ?, version = ?,
-					source = ?, updated_at = ? WHERE partner = ? AND po_number = ?`,
-					id, o.PODate, string(lines), hash, version, src, now, o.Partner, o.PONumber); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE orders SET po_date = ?, lines = ?, hash = ?, version = ?,
+					source = ?, updated_at = ? WHERE id = ?`,
+					o.PODate, string(lines), hash, version, src, now, id); err != nil {
 					return fmt.Errorf("order %s: %w", id, err)
 				}
 				res.Changed++
