@@ -148,7 +148,7 @@ func BenchmarkReconcileFullPass(b *testing.B) {
 	db := seededDB(b, lines)
 	var err error
 	dir := &partners.Directory{Partners: []*partners.Partner{{ID: "acme"}}}
-	svc := &Service{Store: db, Partners: dir, Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
+	svc := &Service{Store: db, Partners: dir}
 	ctx := context.Background()
 	runtime.GC()
 	var peak atomic.Uint64

@@ -6,12 +6,10 @@
 package purchasing
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"runtime"
 	"sort"
@@ -46,21 +44,10 @@ type Service struct {
 	// ReportDir holds the nightly reports.
 	ReportDir string
 	Logger    *slog.Logger
-	Now       func() time.Time
 
 	mu        sync.Mutex // one reconciliation pass at a time: passes clear what they do not find
 	pullMu    sync.Mutex // one ERP pull at a time: a pull's Commit archives what it read
 	decidedMu sync.Mutex // one decisions export at a time: each decision goes to the ERP once
-}
-
-// Clock is the service's clock.
-func (s *Service) Clock() time.Time { return s.now() }
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 func (s *Service) log() *slog.Logger {
@@ -117,7 +104,11 @@ func (s *Service) Import(ctx context.Context, source string, orders []gateway.Or
 	for _, p := range problems {
 		s.log().Warn("erp row refused", "source", source, "err", p)
 	}
-	sent, errs := s.SendNew(ctx, rep.New)
+	byID := make(map[string]*gateway.Order, len(orders))
+	for i := range orders {
+		byID[gateway.OrderID(orders[i].Partner, orders[i].PONumber)] = &orders[i]
+	}
+	sent, errs := s.sendNew(ctx, rep.New, byID)
 	rep.Sent = sent
 	for _, e := range errs {
 		rep.SendErrors = append(rep.SendErrors, e.Error())
@@ -134,10 +125,7 @@ func (s *Service) Import(ctx context.Context, source string, orders []gateway.Or
 				continue // the same PO in two files of one pull
 			}
 			seen[id] = true
-			o, err := s.Store.Order(ctx, id)
-			if err != nil {
-				return rep, err
-			}
+			o := byID[id]
 			scope.Orders = append(scope.Orders, gateway.PartnerPO{Partner: o.Partner, PONumber: o.PONumber})
 		}
 		var err error
@@ -186,16 +174,12 @@ func (s *Service) transportFor(partnerID string) (*partners.Partner, gateway.Sen
 	return p, s.SenderFor(p)
 }
 
-// SendNew sends the 850s the import just claimed (ImportOrdersClaiming),
-// by order ID. A send that fails stays claimed and RetrySends sends it
-// with the same bytes once the claim is stale.
-func (s *Service) SendNew(ctx context.Context, ids []string) (sent []string, errs []error) {
+// sendNew sends the 850s the import just claimed (ImportOrdersClaiming)
+// for the orders of ids. A send that fails stays claimed and RetrySends
+// sends it with the same bytes once the claim is stale.
+func (s *Service) sendNew(ctx context.Context, ids []string, byID map[string]*gateway.Order) (sent []string, errs []error) {
 	for _, id := range ids {
-		o, err := s.Store.Order(ctx, id)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+		o := byID[id]
 		p, snd := s.transportFor(o.Partner)
 		if snd == nil {
 			continue
@@ -285,16 +269,12 @@ func (s *Service) deliver(ctx context.Context, p *partners.Partner, snd gateway.
 	if prepared != nil && len(prepared.Payload) > 0 {
 		rec = *prepared
 	} else {
-		b, err := s.Translator.Outbound(p.ID, PurchaseOrder(o))
+		w, err := s.Translator.Write(p.ID, PurchaseOrder(o))
 		if err != nil {
 			return err
 		}
-		isa, gs, st, err := controls(b)
-		if err != nil {
-			return err
-		}
-		rec.Filename = fmt.Sprintf("850_%s_%s.x12", safeName(o.PONumber), isa)
-		rec.Interchange, rec.Group, rec.Transaction, rec.Payload = isa, gs, st, b
+		rec.Filename = fmt.Sprintf("850_%s_%s.x12", safeName(o.PONumber), w.Interchange)
+		rec.Interchange, rec.Group, rec.Transaction, rec.Payload = w.Interchange, w.Group, w.Transactions[0], w.Bytes
 		if err := s.Store.PrepareSend(ctx, rec); err != nil {
 			return err
 		}
@@ -312,32 +292,6 @@ func (s *Service) deliver(ctx context.Context, p *partners.Partner, snd gateway.
 		return fmt.Errorf("%s was handed to the transport but not recorded as sent (it will be sent again): %w", rec.Filename, err)
 	}
 	return nil
-}
-
-// controls reads the ISA13, GS06 and ST02 of an interchange we wrote.
-func controls(b []byte) (isa, gs, st string, err error) {
-	r := x12.NewReader(bytes.NewReader(b))
-	for {
-		seg, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return "", "", "", err
-		}
-		switch string(seg.ID()) {
-		case "ISA":
-			isa = strings.TrimSpace(string(seg.Element(13)))
-		case "GS":
-			gs = string(seg.Element(6))
-		case "ST":
-			st = string(seg.Element(2))
-		}
-	}
-	if isa == "" || gs == "" || st == "" {
-		return "", "", "", errors.New("the 850 written has no ISA, GS or ST control number")
-	}
-	return isa, gs, st, nil
 }
 
 // safeName keeps letters, digits, dot, dash and underscore.
@@ -411,9 +365,10 @@ func (s *Service) Arrived(ctx context.Context, m *gateway.Message, docs []canoni
 func (s *Service) Reconcile(ctx context.Context, scope gateway.Scope) (gateway.ApplyResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	scope.Since = s.Store.Now() // what changes while we read is newer than our reading
-	ck := &checker{svc: s, now: now, policies: map[string]recon.Policy{}, invoices: map[string]map[string]string{}}
+	// One clock, the store's: deadlines are compared with times it stamped,
+	// and what changes while we read is newer than our reading.
+	scope.Since = s.Store.Now()
+	ck := &checker{svc: s, now: scope.Since, policies: map[string]recon.Policy{}, invoices: map[string]map[string]string{}}
 	var findings []gateway.Finding
 	var err error
 	if scope.All {

@@ -75,5 +75,5 @@ func (s *Service) ComputeReport(ctx context.Context, day time.Time) (report.Repo
 	}); err != nil {
 		return report.Report{}, err
 	}
-	return report.Compute(in, s.now()), nil
+	return report.Compute(in, s.Store.Now()), nil
 }

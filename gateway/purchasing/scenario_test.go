@@ -105,7 +105,7 @@ func newWorld(t *testing.T) *world {
 	w.svc = &Service{
 		Store: w.db, Partners: w.dir, Translator: tr, SenderFor: senderFor,
 		Connector: &erp.FileConnector{Inbox: w.inbox, Outbox: w.erpOutbox, Now: w.clk.Now},
-		ReportDir: filepath.Join(w.data, "reports"), Now: w.clk.Now,
+		ReportDir: filepath.Join(w.data, "reports"),
 	}
 	w.pipe = &intake.Pipeline{Store: w.db, Translator: tr, SenderFor: senderFor, Arrived: w.svc.Arrived, Now: w.clk.Now,
 		Logger: slog.New(slog.DiscardHandler)}
@@ -469,8 +469,12 @@ func TestSendOnce(t *testing.T) {
 	if s, _ := w.db.SentFor(ctx, "acme", "PO-1"); s.AckStatus != gateway.SentPending || !bytes.Contains(got, []byte("*"+claimed.Interchange+"*")) && !bytes.Contains(got, []byte("|"+claimed.Interchange+"|")) {
 		t.Fatalf("after the retry: %+v\n%s", s, got)
 	}
-	// Importing the same order again, or sending it by ID again, sends nothing.
-	if sent, errs := w.svc.SendNew(ctx, []string{gateway.OrderID("acme", "PO-1")}); len(sent)+len(errs) != 0 {
-		t.Fatalf("sent again: %v %v", sent, errs)
+	// Importing the same order again, changed or not, sends nothing.
+	orders[0].Lines[0].Quantity = "13"
+	if rep, err := w.svc.Import(ctx, "erp-again.csv", orders[:1], nil); err != nil || len(rep.Sent)+len(rep.SendErrors) != 0 || rep.Changed != 1 {
+		t.Fatalf("imported again: %+v %v", rep, err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(outbound, "850_*.x12")); len(files) != 1 {
+		t.Fatalf("sent again: %v", files)
 	}
 }

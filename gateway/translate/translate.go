@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -237,6 +238,25 @@ func (p positioned) Unwrap() error { return p.err }
 // with the partner's version, delimiters and identities, and checks it with
 // our own validator before returning it.
 func (t *Translator) Outbound(partnerID string, docs ...canonical.Document) ([]byte, error) {
+	w, err := t.Write(partnerID, docs...)
+	if w == nil {
+		return nil, err
+	}
+	return w.Bytes, err
+}
+
+// Written is an interchange Outbound wrote, with the control numbers it
+// allocated, as they stand in ISA13, GS06 and each ST02.
+type Written struct {
+	Bytes        []byte
+	Interchange  string
+	Group        string
+	Transactions []string
+}
+
+// Write is Outbound, telling also the control numbers it allocated. On a
+// validation error it returns what it wrote as well as the error.
+func (t *Translator) Write(partnerID string, docs ...canonical.Document) (*Written, error) {
 	p, ok := t.partner(partnerID)
 	if !ok {
 		return nil, fmt.Errorf("%w: no partner %q", partners.ErrUnknownPartner, partnerID)
@@ -267,6 +287,7 @@ func (t *Translator) Outbound(partnerID string, docs ...canonical.Document) ([]b
 		return nil, err
 	}
 	var sets [][][]string
+	var stCtls []string
 	for _, doc := range docs {
 		if doc.Head().Kind != kind {
 			return nil, fmt.Errorf("one interchange holds one kind of document: %s and %s", kind, doc.Head().Kind)
@@ -275,7 +296,9 @@ func (t *Translator) Outbound(partnerID string, docs ...canonical.Document) ([]b
 		if err != nil {
 			return nil, err
 		}
-		segs, err := sp.Emit(doc, fmt.Sprintf("%04d", st), d.Component)
+		stCtl := fmt.Sprintf("%04d", st)
+		stCtls = append(stCtls, stCtl)
+		segs, err := sp.Emit(doc, stCtl, d.Component)
 		if err != nil {
 			return nil, fmt.Errorf("partner %s: %w", p.ID, err)
 		}
@@ -302,8 +325,9 @@ func (t *Translator) Outbound(partnerID string, docs ...canonical.Document) ([]b
 			problems = append(problems, positioned{file: "outbound " + set + " for " + p.ID, err: e})
 		}
 	}})
+	w := &Written{Bytes: buf.Bytes(), Interchange: fmt.Sprintf("%09d", isa), Group: strconv.FormatInt(gs, 10), Transactions: stCtls}
 	if len(problems) > 0 {
-		return buf.Bytes(), fmt.Errorf("the %s written for partner %s does not validate: %w", set, p.ID, errors.Join(problems...))
+		return w, fmt.Errorf("the %s written for partner %s does not validate: %w", set, p.ID, errors.Join(problems...))
 	}
-	return buf.Bytes(), nil
+	return w, nil
 }

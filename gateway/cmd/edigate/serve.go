@@ -233,7 +233,7 @@ func schedulePurchasing(ctx context.Context, sched *cron.Cron, cfg Config, svc *
 		}
 	}
 	if err := add("report", cfg.Schedules.Report, func() {
-		day := svc.Clock().UTC().AddDate(0, 0, -1)
+		day := svc.Store.Now().UTC().AddDate(0, 0, -1)
 		if _, err := svc.Report(ctx, day); err != nil {
 			log.Error("nightly report failed", "err", err)
 		}
