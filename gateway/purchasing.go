@@ -257,9 +257,6 @@ type Purchasing interface {
 	Order(ctx context.Context, id string) (*Order, error)
 	OrderHistory(ctx context.Context, id string) ([]OrderVersion, error)
 	Orders(ctx context.Context, f OrderFilter) ([]*Order, error)
-	// EachOrder calls fn for every order, in partner and PO number order,
-	// without holding them all in memory.
-	EachOrder(ctx context.Context, fn func(*Order) error) error
 
 	// PrepareSend records the bytes and control numbers of a claimed 850
 	// before it is handed to the transport.

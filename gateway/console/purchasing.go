@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/edigate/edigate/gateway"
+	"github.com/edigate/edigate/gateway/recon"
 	"github.com/edigate/edigate/gateway/report"
 )
 
@@ -155,6 +157,10 @@ func (s *Server) listExceptions(c *gin.Context) {
 	}
 	if f.Assignee == "" {
 		f.Assignee = c.Query("buyer")
+	}
+	if f.Rule != "" && !slices.Contains(recon.Rules(), f.Rule) {
+		s.fail(c, gateway.Errorf(gateway.EINVALID, "unknown rule %q (want one of %s)", f.Rule, strings.Join(recon.Rules(), ", ")))
+		return
 	}
 	for _, p := range []struct {
 		name string

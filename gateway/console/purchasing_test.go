@@ -549,6 +549,7 @@ func TestListExceptions(t *testing.T) {
 		{"limit=-1", []string{"limit"}},
 		{"offset=-5", []string{"offset"}},
 		{"offset=1.5", []string{"offset"}},
+		{"rule=ack_qty_changed", []string{`unknown rule "ack_qty_changed"`, "ack_quantity_changed"}},
 	} {
 		code, b := w.call(t, "GET", "/api/v1/exceptions?"+tc.query, "")
 		wantError(t, tc.query, code, b, http.StatusUnprocessableEntity, tc.msg...)

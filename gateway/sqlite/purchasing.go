@@ -217,25 +217,6 @@ func (d *DB) Orders(ctx context.Context, f gateway.OrderFilter) ([]*gateway.Orde
 	return out, rows.Err()
 }
 
-// EachOrder calls fn for every order, by partner and PO number.
-func (d *DB) EachOrder(ctx context.Context, fn func(*gateway.Order) error) error {
-	rows, err := d.read.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY partner, po_number`)
-	if err != nil {
-		return fmt.Errorf("reading purchase orders: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return fmt.Errorf("reading purchase orders: %w", err)
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // PrepareSend records a claimed 850's bytes and control numbers.
 func (d *DB) PrepareSend(ctx context.Context, s gateway.SentOrder) error {
 	err := d.writeTx(ctx, func(tx *sql.Tx) error {
