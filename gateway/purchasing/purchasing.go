@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -150,7 +151,7 @@ func (s *Service) Pull(ctx context.Context) (*ImportReport, error) {
 	}
 	rep := &ImportReport{}
 	if len(orders)+len(problems) > 0 {
-		if rep, err = s.Import(ctx, "erp pull", orders, problems); err != nil {
+		if rep, err = s.Import(ctx, pullSource(orders), orders, problems); err != nil {
 			return rep, err
 		}
 	}
@@ -158,6 +159,20 @@ func (s *Service) Pull(ctx context.Context) (*ImportReport, error) {
 		return rep, fmt.Errorf("committing the ERP pull: %w", err)
 	}
 	return rep, nil
+}
+
+// pullSource names a pull's run after the files its orders came from.
+func pullSource(orders []gateway.Order) string {
+	var files []string
+	for _, o := range orders {
+		if o.Source != "" && !slices.Contains(files, o.Source) {
+			files = append(files, o.Source)
+		}
+	}
+	if len(files) == 0 {
+		return "erp pull"
+	}
+	return "erp pull: " + strings.Join(files, ", ")
 }
 
 // sendLease is how long a claimed 850 may take to go out before another

@@ -62,7 +62,7 @@ func TestServePurchasing(t *testing.T) {
 		Imports []gateway.ImportRun `json:"imports"`
 	}
 	json.Unmarshal(b, &imports)
-	if code != http.StatusOK || len(imports.Imports) != 1 || imports.Imports[0].Created != 1 || imports.Imports[0].Sent != 1 ||
+	if code != http.StatusOK || len(imports.Imports) != 1 || imports.Imports[0].Source != "erp pull: open-pos.csv" || imports.Imports[0].Created != 1 || imports.Imports[0].Sent != 1 ||
 		len(imports.Imports[0].Problems) != 1 || !strings.Contains(imports.Imports[0].Problems[0], "open-pos.csv:3: column quantity: missing value") {
 		t.Fatalf("imports: %d %s", code, b)
 	}
