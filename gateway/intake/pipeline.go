@@ -7,6 +7,7 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -196,16 +197,20 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 	// First pass: which interchanges does it hold, from whom? A partner
 	// sends only its own interchanges; a repeated ISA13 from the same
 	// partner makes the whole message a duplicate.
-	controls, senders, err := p.interchanges(ctx, m)
+	found, err := p.interchanges(ctx, m)
 	if err != nil {
 		return gateway.MessageUpdate{}, err
 	}
+	controls := make([]string, len(found))
+	for i, ix := range found {
+		controls[i] = ix.control
+	}
 	q, id, _ := pt.ISA()
-	for i, snd := range senders {
-		if snd != q+":"+id {
+	for _, ix := range found {
+		if ix.sender != q+":"+id {
 			return gateway.MessageUpdate{State: state(gateway.StateRejected), Interchanges: controls, Errors: []string{fmt.Sprintf(
-				"partner %s (x12.isa %s:%s) sent interchange %s from %s; a partner may only send its own interchanges, so the message is refused (nothing acknowledged or recorded)",
-				pt.ID, q, id, controls[i], snd)}}, nil
+				"%s:%d: partner %s (x12.isa %s:%s) sent interchange %s from %s; a partner may only send its own interchanges, so the message is refused (nothing acknowledged or recorded)",
+				m.Partner+"/"+cmp.Or(m.Filename, m.ID), ix.offset, pt.ID, q, id, ix.control, ix.sender)}}, nil
 		}
 	}
 	for _, ctl := range controls {
@@ -271,30 +276,39 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 	return gateway.MessageUpdate{State: state(gateway.StateTranslated), Interchanges: controls, Errors: problems}, nil
 }
 
-// interchanges lists the ISA13s in a message's payload, with each
-// interchange's sender as QUAL:ID.
-func (p *Pipeline) interchanges(ctx context.Context, m *gateway.Message) (controls, senders []string, err error) {
+// interchanges lists the interchanges in a message's payload: each one's
+// ISA13, sender (QUAL:ID) and byte offset.
+func (p *Pipeline) interchanges(ctx context.Context, m *gateway.Message) (found []interchange, err error) {
 	rc, err := p.Store.Payload(ctx, m)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening payload: %w", err)
+		return nil, fmt.Errorf("opening payload: %w", err)
 	}
 	defer rc.Close()
 	rd := x12.NewReader(rc)
 	for {
 		seg, err := rd.Next()
 		if err == io.EOF {
-			return controls, senders, nil
+			return found, nil
 		}
 		if err != nil {
 			var pe *x12.ParseError
 			if errors.As(err, &pe) {
-				return controls, senders, nil // content errors are for the validator to report
+				return found, nil // content errors are for the validator to report
 			}
-			return nil, nil, err
+			return nil, err
 		}
 		if string(seg.ID()) == "ISA" {
-			controls = append(controls, strings.TrimSpace(string(seg.Element(13))))
-			senders = append(senders, strings.TrimSpace(string(seg.Element(5)))+":"+strings.TrimSpace(string(seg.Element(6))))
+			found = append(found, interchange{
+				control: strings.TrimSpace(string(seg.Element(13))),
+				sender:  strings.TrimSpace(string(seg.Element(5))) + ":" + strings.TrimSpace(string(seg.Element(6))),
+				offset:  seg.Offset,
+			})
 		}
 	}
+}
+
+// interchange is where an interchange stands in a payload and who sent it.
+type interchange struct {
+	control, sender string
+	offset          int64
 }

@@ -271,7 +271,7 @@ func TestProcessOne(t *testing.T) {
 		{name: "invalid ACK01", partner: "tester", payload: interchange855(spec855{control: 102, ack01: "ZZ"}),
 			state: gateway.StateTranslated, docs: 0, ack: "R", errsHave: []string{"ACK01"}},
 		{name: "sender is another partner", partner: "tester", payload: interchange855(spec855{control: 103, sender: "OTHER"}),
-			state: gateway.StateRejected, docs: 0, errsHave: []string{"partner tester", "ZZ:OTHER", "refused"}},
+			state: gateway.StateRejected, docs: 0, errsHave: []string{"tester/in.x12:0: partner tester", "ZZ:OTHER", "refused"}},
 		{name: "sender is unknown", partner: "tester", payload: interchange855(spec855{control: 104, sender: "NOBODY"}),
 			state: gateway.StateRejected, docs: 0, errsHave: []string{"partner tester", "ZZ:NOBODY", "refused"}},
 		{name: "partner not in the directory", partner: "ghost", payload: interchange855(spec855{control: 105}),
