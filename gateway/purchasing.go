@@ -300,6 +300,9 @@ type Purchasing interface {
 	// (nil when the ERP does not know it), the 850 sent (nil when none)
 	// and its documents, oldest first: a full pass in one read.
 	EachCase(ctx context.Context, fn func(k PartnerPO, o *Order, s *SentOrder, docs []*StoredDocument) error) error
+	// EachDocumentHead calls fn for every document of a kind, oldest
+	// first, without its JSON (Document is nil): what a report counts.
+	EachDocumentHead(ctx context.Context, kind string, fn func(*StoredDocument) error) error
 	// InvoiceNumbers maps each of a partner's invoice documents to the
 	// earliest invoice document with the same number (itself when first).
 	InvoiceNumbers(ctx context.Context, partner string) (map[string]string, error)

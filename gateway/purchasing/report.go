@@ -10,9 +10,6 @@ import (
 	"github.com/edigate/edigate/translators/canonical"
 )
 
-// allDocuments is a limit large enough to list every document.
-const allDocuments = 1 << 30
-
 // Report computes the reconciliation report of a day (facts up to the end
 // of that day, UTC) and writes it under ReportDir; it returns the files.
 func (s *Service) Report(ctx context.Context, day time.Time) ([]string, error) {
@@ -43,19 +40,19 @@ func (s *Service) ComputeReport(ctx context.Context, day time.Time) (report.Repo
 	}
 	firstAck := map[gateway.PartnerPO]time.Time{}
 	for _, kind := range []string{canonical.KindPOAcknowledgement, canonical.KindShipNotice, canonical.KindInvoice} {
-		docs, err := s.Store.Documents(ctx, gateway.DocumentFilter{Kind: kind, Limit: allDocuments})
-		if err != nil {
-			return report.Report{}, err
-		}
-		for _, d := range docs {
+		err := s.Store.EachDocumentHead(ctx, kind, func(d *gateway.StoredDocument) error {
 			in.Documents = append(in.Documents, report.DocFacts{ID: d.ID, Kind: d.Kind, Partner: d.Partner, PONumber: d.PONumber, ReceivedAt: d.CreatedAt})
 			if kind != canonical.KindPOAcknowledgement {
-				continue
+				return nil
 			}
 			k := gateway.PartnerPO{Partner: d.Partner, PONumber: d.PONumber}
 			if t, ok := firstAck[k]; !ok || d.CreatedAt.Before(t) {
 				firstAck[k] = d.CreatedAt
 			}
+			return nil
+		})
+		if err != nil {
+			return report.Report{}, err
 		}
 	}
 	sent, err := s.Store.SentOrders(ctx)

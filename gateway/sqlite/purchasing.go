@@ -1108,3 +1108,28 @@ func (d *DB) Imports(ctx context.Context, limit, offset int) ([]gateway.ImportRu
 	}
 	return out, rows.Err()
 }
+
+// EachDocumentHead calls fn for every document of a kind, oldest first,
+// leaving out the document's JSON.
+func (d *DB) EachDocumentHead(ctx context.Context, kind string, fn func(*gateway.StoredDocument) error) error {
+	rows, err := d.read.QueryContext(ctx, `SELECT id, kind, partner, po_number, message_id, correlation_id, created_at
+		FROM documents WHERE kind = ? ORDER BY seq`, kind)
+	if err != nil {
+		return fmt.Errorf("reading %s documents: %w", kind, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var doc gateway.StoredDocument
+		var created string
+		if err := rows.Scan(&doc.ID, &doc.Kind, &doc.Partner, &doc.PONumber, &doc.MessageID, &doc.CorrelationID, &created); err != nil {
+			return fmt.Errorf("reading %s documents: %w", kind, err)
+		}
+		if doc.CreatedAt, err = parseTime(created); err != nil {
+			return err
+		}
+		if err := fn(&doc); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
