@@ -93,15 +93,11 @@ func runERPImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, erpUsage)
 		return 2
 	}
-	return withPurchasing(stderr, func(cfg Config, svc *purchasing.Service) int {
-		m := erp.Mapping{}
-		file := *mapping
-		if file == "" {
-			file = cfg.ERP.Mapping
-		}
-		if file != "" {
+	return withPurchasing(stderr, func(_ Config, svc *purchasing.Service) int {
+		m := svc.Connector.(*erp.FileConnector).Mapping // the configured erp.mapping
+		if *mapping != "" {
 			var err error
-			if m, err = erp.LoadMapping(file); err != nil {
+			if m, err = erp.LoadMapping(*mapping); err != nil {
 				fmt.Fprintf(stderr, "edigate: %v\n", err)
 				return 2
 			}
