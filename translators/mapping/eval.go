@@ -2,13 +2,16 @@ package mapping
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/edigate/edigate/translators/canonical"
 	"github.com/edigate/edigate/translators/x12"
@@ -79,14 +82,16 @@ func (es Errors) Error() string {
 }
 
 type evaluator struct {
-	buf   []byte
-	pend  []pending
 	trees x12.TreeBuilder
+	hl    hlIndex
+	buf   []byte      // holds the values of documents (see evaluator.text)
+	at    []pathStep  // the canonical field being filled, for errors
+	nodes []*x12.Node // loop instances of the lists being filled, as a stack
 	sp    *Spec
 	in    Input
 	comp  byte
 	errs  Errors
-	hl    *hlIndex
+	hlOK  bool // hl is built for root
 	root  *x12.Node
 }
 
@@ -107,13 +112,13 @@ func (sp *Spec) Translate(in Input) (canonical.Document, error) {
 	h.ID = DocumentID(in.Partner, sp.Kind, s.Interchange, s.Group, s.Control, s.SenderID)
 	ev := scratch.Get().(*evaluator)
 	defer func() {
-		clear(ev.pend[:cap(ev.pend)])
-		*ev = evaluator{buf: ev.buf[:0], pend: ev.pend[:0], trees: ev.trees}
+		clear(ev.nodes[:cap(ev.nodes)])
+		ev.sp, ev.in, ev.errs, ev.hlOK, ev.root = nil, Input{}, nil, false, nil
+		ev.at, ev.nodes = ev.at[:0], ev.nodes[:0]
 		scratch.Put(ev)
 	}()
 	ev.sp, ev.in, ev.comp, ev.root = sp, in, s.Delimiters.Component, ev.trees.Build(s)
-	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).Elem(), nil)
-	ev.flush()
+	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).Elem())
 	if len(ev.errs) > 0 {
 		return doc, ev.errs
 	}
@@ -131,9 +136,10 @@ func DocumentID(parts ...string) string {
 	return "doc_" + hex.EncodeToString(sum[:10])
 }
 
-func (ev *evaluator) fail(n *x12.Node, seg *x12.Segment, ord int, at *fieldPath, f *field, format string, args ...any) {
+// fail records a problem with the field name under ev.at.
+func (ev *evaluator) fail(n *x12.Node, seg *x12.Segment, ord int, name string, f *field, format string, args ...any) {
 	s := ev.in.Set
-	e := &Error{Partner: ev.in.Partner, File: ev.in.File, Offset: s.Offset, Interchange: s.Interchange, Group: s.Group, Set: s.Control, SetID: s.ID, Field: at.String(), Msg: fmt.Sprintf(format, args...)}
+	e := &Error{Partner: ev.in.Partner, File: ev.in.File, Offset: s.Offset, Interchange: s.Interchange, Group: s.Group, Set: s.Control, SetID: s.ID, Field: ev.fieldName(name), Msg: fmt.Sprintf(format, args...)}
 	if f != nil && f.path != nil {
 		e.Path = f.path.Raw
 	}
@@ -148,17 +154,25 @@ func (ev *evaluator) fail(n *x12.Node, seg *x12.Segment, ord int, at *fieldPath,
 
 func condOK(seg *x12.Segment, conds []Cond) bool {
 	for _, c := range conds {
-		v := string(seg.Element(c.Elem))
-		if !contains(c.Values, v) {
+		if !oneOf(c.Values, seg.Element(c.Elem)) {
 			return false
 		}
 	}
 	return true
 }
 
-// children returns the loop instances directly under n that match st.
-func children(n *x12.Node, st Step) []*x12.Node {
-	var out []*x12.Node
+// oneOf reports whether v is one of l (contains, without making a string).
+func oneOf(l []string, v []byte) bool {
+	for _, x := range l {
+		if x == string(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// children appends to out the loop instances directly under n that match st.
+func children(out []*x12.Node, n *x12.Node, st Step) []*x12.Node {
 	for _, c := range n.Children {
 		if c.LoopID == st.Loop && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
 			out = append(out, c)
@@ -208,7 +222,7 @@ func (ev *evaluator) resolve(p *Path, n *x12.Node) (val []byte, seg *x12.Segment
 		return nil, nil, 0, false
 	}
 	for i, s := range n.Segments {
-		if string(s.ID()) != p.Seg || !condOK(s, p.Cond) {
+		if s.Key() != p.key || !condOK(s, p.Cond) {
 			continue
 		}
 		if p.Qual != "" {
@@ -237,53 +251,42 @@ func (ev *evaluator) resolve(p *Path, n *x12.Node) (val []byte, seg *x12.Segment
 	return nil, nil, 0, false
 }
 
-// pending is a string field whose value waits in the evaluator's buffer:
-// a document's values become one string, not one allocation each.
-type pending struct {
-	fv         reflect.Value
-	start, end int
+// pathStep is one step of the name of the canonical field being filled:
+// a field name or, with index, an element of a list.
+type pathStep struct {
+	name  string
+	index int // > 0: an element of a list
 }
 
-// flush sets the pending fields from the buffer.
-func (ev *evaluator) flush() {
-	if len(ev.pend) == 0 {
-		return
-	}
-	all := string(ev.buf)
-	for _, p := range ev.pend {
-		p.fv.SetString(all[p.start:p.end])
-	}
-	ev.buf, ev.pend = ev.buf[:0], ev.pend[:0]
-}
-
-// fieldPath names a canonical field (lines[2].quantity) only when an error
-// needs it, so that translating builds no strings for names.
-type fieldPath struct {
-	parent *fieldPath
-	name   string
-	index  int // > 0: an element of a list
-}
-
-func (p *fieldPath) String() string {
-	if p == nil {
-		return ""
-	}
-	s := p.parent.String()
-	switch {
-	case p.index > 0:
-		return fmt.Sprintf("%s[%d]", s, p.index)
-	case s == "":
-		return p.name
-	}
-	return s + "." + p.name
-}
-
-func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, at *fieldPath) {
-	for _, f := range g.fields {
-		fv := v.FieldByIndex(f.index)
+// fieldName names the field leaf under ev.at (lines[2].quantity). It is
+// built only when an error needs it, so that translating builds no strings
+// for names.
+func (ev *evaluator) fieldName(leaf string) string {
+	var b strings.Builder
+	for _, st := range append(ev.at, pathStep{name: leaf}) {
 		switch {
-		case f.grp != nil && fv.Kind() == reflect.Slice:
-			ev.list(f, n, fv, &fieldPath{parent: at, name: f.name})
+		case st.index > 0:
+			fmt.Fprintf(&b, "[%d]", st.index)
+		case b.Len() == 0:
+			b.WriteString(st.name)
+		default:
+			b.WriteString("." + st.name)
+		}
+	}
+	return b.String()
+}
+
+func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value) {
+	// String fields, most of the work, are set through their offset in the
+	// struct: reflect's Value.FieldByIndex and SetString would cost more
+	// than finding and converting the value.
+	base := v.Addr().UnsafePointer()
+	for _, f := range g.fields {
+		switch {
+		case f.grp != nil && f.kind == reflect.Slice:
+			ev.at = append(ev.at, pathStep{name: f.name})
+			ev.list(f, n, v.FieldByIndex(f.index))
+			ev.at = ev.at[:len(ev.at)-1]
 		case f.grp != nil:
 			scope := n
 			if f.grp.scope != nil {
@@ -291,77 +294,92 @@ func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value, at *fieldPath
 					continue
 				}
 			}
-			st := fv.Type()
+			st := f.typ
 			if st.Kind() == reflect.Pointer {
 				st = st.Elem()
 			}
 			obj := reflect.New(st)
-			before := len(ev.pend)
-			ev.group(f.grp, scope, obj.Elem(), &fieldPath{parent: at, name: f.name})
-			if len(ev.pend) == before && obj.Elem().IsZero() {
+			ev.at = append(ev.at, pathStep{name: f.name})
+			ev.group(f.grp, scope, obj.Elem())
+			ev.at = ev.at[:len(ev.at)-1]
+			if obj.Elem().IsZero() {
 				continue
 			}
-			if fv.Kind() == reflect.Pointer {
+			if fv := v.FieldByIndex(f.index); fv.Kind() == reflect.Pointer {
 				fv.Set(obj)
 			} else {
 				fv.Set(obj.Elem())
 			}
-		case fv.Kind() == reflect.Slice:
+		case f.kind == reflect.Slice:
 			var vals []string
 			for _, p := range f.paths {
-				if val, _, _, _ := ev.resolve(p, n); len(bytes.TrimSpace(val)) > 0 {
-					vals = append(vals, string(bytes.TrimSpace(val)))
+				if val, _, _, _ := ev.resolve(p, n); len(trimSpace(val)) > 0 {
+					vals = append(vals, ev.str(trimSpace(val)))
 				}
 			}
 			if len(vals) > 0 {
-				fv.Set(reflect.ValueOf(vals))
+				v.FieldByIndex(f.index).Set(reflect.ValueOf(vals))
 			}
 		default:
-			ev.scalar(f, n, fv, at)
+			s, ok := ev.scalar(f, n)
+			switch {
+			case !ok:
+			case f.direct:
+				*(*string)(unsafe.Add(base, f.offset)) = s
+			default:
+				v.FieldByIndex(f.index).SetString(s)
+			}
 		}
 	}
 }
 
-func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value, at *fieldPath) {
-	var nodes []*x12.Node
+func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value) {
+	// The instances go on ev.nodes, above those of the lists being filled
+	// around this one, rather than into a slice of their own.
+	base := len(ev.nodes)
 	switch {
 	case f.grp.each != nil:
 		parent := follow(n, f.grp.each[:len(f.grp.each)-1])
 		if parent != nil {
-			nodes = children(parent, f.grp.each[len(f.grp.each)-1])
+			ev.nodes = children(ev.nodes, parent, f.grp.each[len(f.grp.each)-1])
 		}
 	case f.grp.hl != nil:
-		if ev.hl == nil {
-			ev.hl = buildHL(ev.root)
+		if !ev.hlOK {
+			ev.hl.build(ev.root)
+			ev.hlOK = true
 		}
-		nodes = ev.hl.nearest(n, f.grp.hl)
-		if len(nodes) == 0 && f.grp.orSelf {
-			nodes = []*x12.Node{n}
+		ev.nodes = ev.hl.nearest(ev.nodes, n, f.grp.hl)
+		if len(ev.nodes) == base && f.grp.orSelf {
+			ev.nodes = append(ev.nodes, n)
 		}
 	}
-	out := reflect.MakeSlice(fv.Type(), len(nodes), len(nodes))
-	for i, c := range nodes {
+	count := len(ev.nodes) - base
+	rules := f.grp.line != nil && (ev.sp.xref != nil || len(ev.sp.uom) > 0)
+	out := reflect.MakeSlice(fv.Type(), count, count)
+	for i := range count {
+		c := ev.nodes[base+i] // ev.nodes may have moved: lists nested in this one use it too
 		elem := out.Index(i)
-		item := &fieldPath{parent: at, index: i + 1}
-		ev.group(f.grp, c, elem, item)
-		if f.grp.line != nil && (ev.sp.xref != nil || len(ev.sp.uom) > 0) {
-			ev.flush() // the rules read the line's values
-			ev.lineRules(f.grp.line, elem, c, item)
+		ev.at = append(ev.at, pathStep{index: i + 1})
+		ev.group(f.grp, c, elem)
+		if rules {
+			ev.lineRules(f.grp.line, elem, c)
 		}
+		ev.at = ev.at[:len(ev.at)-1]
 	}
+	ev.nodes = ev.nodes[:base]
 	fv.Set(out)
 }
 
 // lineRules applies the item cross-reference and unit conversions to one
 // list element that has such fields.
-func (ev *evaluator) lineRules(li *lineInfo, elem reflect.Value, n *x12.Node, at *fieldPath) {
+func (ev *evaluator) lineRules(li *lineInfo, elem reflect.Value, n *x12.Node) {
 	if x := ev.sp.xref; x != nil {
 		theirs, ours, ok := li.pair(elem, x.partner, x.ours)
 		if ok && theirs.String() != "" && ours.String() == "" {
 			if mapped, found := x.toOurs[theirs.String()]; found {
 				ours.SetString(mapped)
 			} else if x.required {
-				ev.fail(n, nil, 0, &fieldPath{parent: at, name: x.partner}, nil, "partner item %q is not in the item cross-reference %s", theirs.String(), x.file)
+				ev.fail(n, nil, 0, x.partner, nil, "partner item %q is not in the item cross-reference %s", theirs.String(), x.file)
 			}
 		}
 	}
@@ -380,7 +398,7 @@ func (ev *evaluator) lineRules(li *lineInfo, elem reflect.Value, n *x12.Node, at
 			}
 			out, err := scaleDecimal(fv.String(), u.factor, d.price)
 			if err != nil {
-				ev.fail(n, nil, 0, &fieldPath{parent: at, name: d.name}, nil, "converting %s to %s: %v", u.from, u.to, err)
+				ev.fail(n, nil, 0, d.name, nil, "converting %s to %s: %v", u.from, u.to, err)
 				continue
 			}
 			fv.SetString(out)
@@ -452,84 +470,125 @@ func jsonFieldValues(v reflect.Value) map[string]reflect.Value {
 	return out
 }
 
-func (ev *evaluator) scalar(f *field, n *x12.Node, fv reflect.Value, at *fieldPath) {
+// scalar returns the value of a string field, if it has one.
+func (ev *evaluator) scalar(f *field, n *x12.Node) (string, bool) {
 	var raw []byte
 	var seg *x12.Segment
 	var ord int
 	switch {
 	case len(f.paths) > 1:
 		for _, p := range f.paths { // the first path that has a value
-			if raw, seg, ord, _ = ev.resolve(p, n); len(bytes.TrimSpace(raw)) > 0 {
+			if raw, seg, ord, _ = ev.resolve(p, n); len(trimSpace(raw)) > 0 {
 				break
 			}
 		}
 	case f.path != nil:
 		raw, seg, ord, _ = ev.resolve(f.path, n)
 	}
-	raw = bytes.TrimSpace(raw)
-	start := len(ev.buf)
-	buf, lit, appended, err := f.appendCanonical(ev.buf, raw)
-	ev.buf = buf
+	v, err := ev.canonical(f, trimSpace(raw))
 	if err != nil {
-		ev.fail(n, seg, ord, &fieldPath{parent: at, name: f.name}, f, "%v", err)
-		return
+		ev.fail(n, seg, ord, f.name, f, "%v", err)
+		return "", false
 	}
-	if appended && len(buf) > start {
-		ev.pend = append(ev.pend, pending{fv: fv, start: start, end: len(buf)})
-		return
-	}
-	if lit == "" && f.required {
-		where := "is missing"
-		if f.path != nil {
-			where = fmt.Sprintf("is missing: no value at %s", f.path.Raw)
+	if v == "" {
+		if f.required {
+			where := "is missing"
+			if f.path != nil {
+				where = fmt.Sprintf("is missing: no value at %s", f.path.Raw)
+			}
+			ev.fail(n, seg, ord, f.name, f, "required field %s", where)
 		}
-		ev.fail(n, seg, ord, &fieldPath{parent: at, name: f.name}, f, "required field %s", where)
-		return
+		return "", false
 	}
-	fv.SetString(lit)
+	return v, true
 }
 
-// appendCanonical converts an X12 value into the canonical form of the
-// field: either a string that already exists (a code, a constant) or bytes
-// appended to buf.
-func (f *field) appendCanonical(buf, raw []byte) (out []byte, lit string, appended bool, err error) {
+// trimSpace is bytes.TrimSpace, returning at once the usual value that
+// starts and ends with a printable ASCII character.
+func trimSpace(b []byte) []byte {
+	if len(b) == 0 || b[0] > ' ' && b[0] < utf8.RuneSelf && b[len(b)-1] > ' ' && b[len(b)-1] < utf8.RuneSelf {
+		return b
+	}
+	return bytes.TrimSpace(b)
+}
+
+// canonical converts an X12 value (trimmed) into the canonical form of the
+// field: a string that already exists (a code, a constant) or a new one
+// made by ev.str.
+func (ev *evaluator) canonical(f *field, raw []byte) (string, error) {
 	switch {
 	case f.cnst != "":
-		return buf, f.cnst, false, nil
+		return f.cnst, nil
 	case len(raw) == 0:
-		return buf, f.dflt, false, nil
+		return f.dflt, nil
 	case f.codes != nil:
 		if v, ok := f.codes.toCanon[string(raw)]; ok {
-			return buf, v, false, nil
+			return v, nil
 		}
 		if f.codes.fallback != "" {
-			return buf, f.codes.fallback, false, nil
+			return f.codes.fallback, nil
 		}
-		return append(buf, raw...), "", true, nil
+		return ev.str(raw), nil
 	case f.date != "" || f.def != nil && f.def.Type == "DT":
 		switch {
 		case len(raw) == 8 && digitsOnlyBytes(raw) && f.date != "YYMMDD":
-			return append(append(append(append(append(buf, raw[:4]...), '-'), raw[4:6]...), '-'), raw[6:]...), "", true, nil
+			return ev.date("", raw[:4], raw[4:6], raw[6:]), nil
 		case len(raw) == 6 && digitsOnlyBytes(raw) && f.date != "CCYYMMDD":
 			century := "20"
 			if string(raw[:2]) >= "50" {
 				century = "19"
 			}
-			return append(append(append(append(append(append(buf, century...), raw[:2]...), '-'), raw[2:4]...), '-'), raw[4:]...), "", true, nil
+			return ev.date(century, raw[:2], raw[2:4], raw[4:]), nil
 		}
 		_, err := x12DateToISO(string(raw), f.date)
-		return buf, "", false, err
+		return "", err
 	case f.decimals > 0:
-		v, err := impliedToDecimal(string(raw), f.decimals)
-		return buf, v, false, err
+		return impliedToDecimal(string(raw), f.decimals)
 	case f.decimal:
 		if canonicalDecimal(raw) {
-			return append(buf, raw...), "", true, nil
+			return ev.str(raw), nil
 		}
-		v, err := normDecimal(string(raw))
-		return buf, v, false, err
+		return normDecimal(string(raw))
 	}
-	return append(buf, raw...), "", true, nil
+	return ev.str(raw), nil
+}
+
+// textChunk is the size of the buffers that values are copied into.
+const textChunk = 32 << 10
+
+// text returns ev.buf with room for n more bytes. Documents' values are
+// carved out of shared buffers, one allocation for many values rather
+// than one each. The strings made from a buffer are immutable because
+// bytes once appended to it are never written again: a full buffer is left
+// to the strings that point into it and a new one is started. A document
+// kept alone keeps at most one such buffer alive.
+func (ev *evaluator) text(n int) []byte {
+	if cap(ev.buf)-len(ev.buf) < n {
+		ev.buf = make([]byte, 0, max(n, textChunk))
+	}
+	return ev.buf
+}
+
+// str returns v as a string (see text).
+func (ev *evaluator) str(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	start := len(ev.text(len(v)))
+	ev.buf = append(ev.buf, v...)
+	return unsafe.String(&ev.buf[start], len(v))
+}
+
+// date returns century+year-month-day as a string (see text).
+func (ev *evaluator) date(century string, year, month, day []byte) string {
+	n := len(century) + len(year) + len(month) + len(day) + 2
+	b := ev.text(n)
+	start := len(b)
+	b = append(b, century...)
+	b = append(append(b, year...), '-')
+	b = append(append(b, month...), '-')
+	ev.buf = append(b, day...)
+	return unsafe.String(&ev.buf[start], n)
 }
 
 func digitsOnlyBytes(b []byte) bool {
@@ -608,59 +667,135 @@ func x12DateToISO(raw, format string) (string, error) {
 	return "", fmt.Errorf("%q is not a date (%s)", raw, want)
 }
 
-// hlIndex links HL loop instances by HL01/HL02.
+// hlIndex links the HL loop instances of a set by HL01/HL02. It is built
+// again for every set that needs it, reusing its memory.
 type hlIndex struct {
-	kids  map[*x12.Node][]*x12.Node // hierarchy children, in document order
-	tops  []*x12.Node
-	level map[*x12.Node]string
+	nodes []hlNode
+	index map[*x12.Node]int32 // node -> its position in nodes
+	byNum []int32             // HL01 as a number (no leading zero) -> position+1
+	byID  map[string]int32    // other HL01s -> position
+	tops  hlList
 }
 
-func buildHL(root *x12.Node) *hlIndex {
-	ix := &hlIndex{kids: map[*x12.Node][]*x12.Node{}, level: map[*x12.Node]string{}}
-	byID := map[string]*x12.Node{}
-	var all []*x12.Node
-	var walk func(n *x12.Node)
-	walk = func(n *x12.Node) {
-		for _, c := range n.Children {
-			if c.LoopID == "HL" && len(c.Segments) > 0 {
-				all = append(all, c)
-			}
-			walk(c)
-		}
+// hlNode is one HL instance; its hierarchy children form a list in
+// document order.
+type hlNode struct {
+	n     *x12.Node
+	level []byte // HL03
+	kids  hlList
+	next  int32 // the next child of the same parent, -1 for none
+}
+
+type hlList struct{ first, last int32 }
+
+func (l *hlList) add(ix *hlIndex, i int32) {
+	if l.first < 0 {
+		l.first = i
+	} else {
+		ix.nodes[l.last].next = i
 	}
-	walk(root)
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Ordinals[0] < all[j].Ordinals[0] })
-	for _, n := range all {
-		hl := n.Segments[0]
-		byID[string(hl.Element(1))] = n
-		ix.level[n] = string(hl.Element(3))
-		if p, ok := byID[string(hl.Element(2))]; ok && len(hl.Element(2)) > 0 {
-			ix.kids[p] = append(ix.kids[p], n)
+	l.last = i
+}
+
+func (ix *hlIndex) build(root *x12.Node) {
+	ix.nodes = ix.nodes[:0]
+	ix.collect(root)
+	// A depth-first walk of the tree is document order; sort in case it is not.
+	slices.SortStableFunc(ix.nodes, func(a, b hlNode) int { return cmp.Compare(a.n.Ordinals[0], b.n.Ordinals[0]) })
+	if ix.index == nil {
+		ix.index, ix.byID = map[*x12.Node]int32{}, map[string]int32{}
+	}
+	clear(ix.index)
+	clear(ix.byID)
+	clear(ix.byNum)
+	ix.byNum = ix.byNum[:0]
+	ix.tops = hlList{-1, -1}
+	for i := range ix.nodes {
+		h := &ix.nodes[i]
+		hl := h.n.Segments[0]
+		at := int32(i)
+		ix.index[h.n] = at
+		ix.setID(hl.Element(1), at)
+		if p, ok := ix.lookup(hl.Element(2)); ok && len(hl.Element(2)) > 0 {
+			ix.nodes[p].kids.add(ix, at)
 		} else {
-			ix.tops = append(ix.tops, n)
+			ix.tops.add(ix, at)
 		}
 	}
-	return ix
 }
 
-// nearest returns the HL instances of the given levels below scope (the
-// root or an HL instance), without descending into a match.
-func (ix *hlIndex) nearest(scope *x12.Node, levels []string) []*x12.Node {
+func (ix *hlIndex) collect(n *x12.Node) {
+	for _, c := range n.Children {
+		if c.LoopID == "HL" && len(c.Segments) > 0 {
+			ix.nodes = append(ix.nodes, hlNode{n: c, level: c.Segments[0].Element(3), kids: hlList{-1, -1}, next: -1})
+		}
+		ix.collect(c)
+	}
+}
+
+// hlNumber reads an HL01 such as "17" as a number; IDs that are not plain
+// numbers (or have leading zeros, which make them different IDs) are not.
+func hlNumber(id []byte) (int, bool) {
+	if len(id) == 0 || len(id) > 6 || id[0] == '0' && len(id) > 1 {
+		return 0, false
+	}
+	v := 0
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+// setID records that HL01 id is the instance at position at (the last one
+// wins, as in a map).
+func (ix *hlIndex) setID(id []byte, at int32) {
+	k, ok := hlNumber(id)
+	if !ok {
+		ix.byID[string(id)] = at
+		return
+	}
+	for len(ix.byNum) <= k {
+		ix.byNum = append(ix.byNum, 0)
+	}
+	ix.byNum[k] = at + 1
+}
+
+func (ix *hlIndex) lookup(id []byte) (int32, bool) {
+	if k, ok := hlNumber(id); ok {
+		if k < len(ix.byNum) && ix.byNum[k] > 0 {
+			return ix.byNum[k] - 1, true
+		}
+		return 0, false
+	}
+	at, ok := ix.byID[string(id)]
+	return at, ok
+}
+
+// nearest appends to out the HL instances of the given levels below scope
+// (the root or an HL instance), without descending into a match.
+func (ix *hlIndex) nearest(out []*x12.Node, scope *x12.Node, levels []string) []*x12.Node {
 	start := ix.tops
 	if scope.LoopID == "HL" {
-		start = ix.kids[scope]
-	}
-	var out []*x12.Node
-	var walk func(ns []*x12.Node)
-	walk = func(ns []*x12.Node) {
-		for _, n := range ns {
-			if contains(levels, ix.level[n]) {
-				out = append(out, n)
-				continue
-			}
-			walk(ix.kids[n])
+		at, ok := ix.index[scope]
+		if !ok {
+			return out
 		}
+		start = ix.nodes[at].kids
 	}
-	walk(start)
+	return ix.walk(out, start.first, levels)
+}
+
+func (ix *hlIndex) walk(out []*x12.Node, i int32, levels []string) []*x12.Node {
+	for ; i >= 0; i = ix.nodes[i].next {
+		h := &ix.nodes[i]
+		if oneOf(levels, h.level) {
+			out = append(out, h.n)
+			continue
+		}
+		out = ix.walk(out, h.kids.first, levels)
+	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/edigate/edigate/translators/x12"
 )
 
 // Path addresses X12 data relative to a loop instance:
@@ -25,7 +27,8 @@ type Path struct {
 	Comp  int
 	Qual  string
 
-	quals []int // for Qual paths: the qualifier positions of Seg (from the schema)
+	quals []int  // for Qual paths: the qualifier positions of Seg (from the schema)
+	key   uint32 // Seg as x12.Segment.Key gives it, for comparing IDs quickly
 }
 
 // Step selects loop instances by loop ID and conditions on their trigger.
@@ -167,6 +170,7 @@ func (p *Path) parseElement(s string) error {
 		if !isSegID(p.Seg) {
 			return fmt.Errorf("%q is not a segment ID", p.Seg)
 		}
+		p.key = segKey(p.Seg)
 		if p.Qual == "" {
 			return fmt.Errorf("%q names no qualifier", s)
 		}
@@ -178,6 +182,7 @@ func (p *Path) parseElement(s string) error {
 		return err
 	}
 	p.Seg, p.Elem, p.Comp = seg, el, comp
+	p.key = segKey(seg)
 	if hasCond {
 		if !strings.HasSuffix(rest, "]") {
 			return fmt.Errorf("condition %q has no closing ]", "["+rest)
@@ -193,4 +198,10 @@ func (p *Path) parseElement(s string) error {
 		}
 	}
 	return nil
+}
+
+// segKey packs a segment ID the way x12.Segment.Key does.
+func segKey(id string) uint32 {
+	s := x12.Segment{Elements: [][]byte{[]byte(id)}}
+	return s.Key()
 }

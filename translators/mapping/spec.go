@@ -69,6 +69,9 @@ type field struct {
 	name     string
 	index    []int
 	typ      reflect.Type
+	kind     reflect.Kind
+	offset   uintptr // of a string field within the group's struct (see direct)
+	direct   bool    // the string field is at offset: no pointer on the way
 	path     *Path
 	paths    []*Path // for []string fields
 	grp      *group
@@ -431,6 +434,23 @@ func jsonFields(t reflect.Type) map[string]reflect.StructField {
 	return out
 }
 
+// fieldOffset returns the offset in t of the field at index, when no step
+// of index goes through a pointer (an embedded *T).
+func fieldOffset(t reflect.Type, index []int) (uintptr, bool) {
+	var off uintptr
+	for i, x := range index {
+		if t.Kind() != reflect.Struct {
+			return 0, false
+		}
+		sf := t.Field(x)
+		off += sf.Offset
+		if t = sf.Type; i < len(index)-1 && t.Kind() == reflect.Pointer {
+			return 0, false
+		}
+	}
+	return off, true
+}
+
 func fieldNames(m map[string]reflect.StructField) string {
 	var names []string
 	for n := range m {
@@ -516,6 +536,10 @@ func (c *compiler) group(n *yaml.Node, t reflect.Type, entry *x12.Entry, name st
 		f, err := c.field(k, v, sf, g)
 		if err != nil {
 			return nil, err
+		}
+		f.kind = sf.Type.Kind()
+		if f.kind == reflect.String {
+			f.offset, f.direct = fieldOffset(t, sf.Index)
 		}
 		g.fields = append(g.fields, f)
 	}
