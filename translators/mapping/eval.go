@@ -516,20 +516,21 @@ func trimSpace(b []byte) []byte {
 // field: a string that already exists (a code, a constant) or a new one
 // made by ev.str.
 func (ev *evaluator) canonical(f *field, raw []byte) (string, error) {
-	switch {
-	case f.cnst != "":
+	if f.conv == convConst {
 		return f.cnst, nil
-	case len(raw) == 0:
+	}
+	if len(raw) == 0 {
 		return f.dflt, nil
-	case f.codes != nil:
+	}
+	switch f.conv {
+	case convCodes:
 		if v, ok := f.codes.toCanon[string(raw)]; ok {
 			return v, nil
 		}
 		if f.codes.fallback != "" {
 			return f.codes.fallback, nil
 		}
-		return ev.str(raw), nil
-	case f.date != "" || f.def != nil && f.def.Type == "DT":
+	case convDate:
 		switch {
 		case len(raw) == 8 && digitsOnlyBytes(raw) && f.date != "YYMMDD":
 			return ev.date("", raw[:4], raw[4:6], raw[6:]), nil
@@ -542,13 +543,12 @@ func (ev *evaluator) canonical(f *field, raw []byte) (string, error) {
 		}
 		_, err := x12DateToISO(string(raw), f.date)
 		return "", err
-	case f.decimals > 0:
+	case convImplied:
 		return impliedToDecimal(string(raw), f.decimals)
-	case f.decimal:
-		if canonicalDecimal(raw) {
-			return ev.str(raw), nil
+	case convDecimal:
+		if !canonicalDecimal(raw) {
+			return normDecimal(string(raw))
 		}
-		return normDecimal(string(raw))
 	}
 	return ev.str(raw), nil
 }

@@ -72,6 +72,7 @@ type field struct {
 	kind     reflect.Kind
 	offset   uintptr // of a string field within the group's struct (see direct)
 	direct   bool    // the string field is at offset: no pointer on the way
+	conv     conversion
 	path     *Path
 	paths    []*Path // for []string fields
 	grp      *group
@@ -537,7 +538,7 @@ func (c *compiler) group(n *yaml.Node, t reflect.Type, entry *x12.Entry, name st
 		if err != nil {
 			return nil, err
 		}
-		f.kind = sf.Type.Kind()
+		f.kind, f.conv = sf.Type.Kind(), f.conversion()
 		if f.kind == reflect.String {
 			f.offset, f.direct = fieldOffset(t, sf.Index)
 		}
@@ -831,6 +832,36 @@ func (c *compiler) field(k, v *yaml.Node, sf reflect.StructField, g *group) (*fi
 	}
 	f.impliedFromSchema()
 	return f, nil
+}
+
+// conversion is how an X12 value becomes a canonical one, decided once per
+// field rather than for every value.
+type conversion uint8
+
+const (
+	convText    conversion = iota // as it is
+	convConst                     // the field's constant, whatever the value
+	convCodes                     // through a code table
+	convDate                      // CCYYMMDD or YYMMDD to YYYY-MM-DD
+	convImplied                   // implied decimals (Nn) to a decimal
+	convDecimal                   // a decimal, normalised
+)
+
+// conversion gives, in order of precedence, how the field converts values.
+func (f *field) conversion() conversion {
+	switch {
+	case f.cnst != "":
+		return convConst
+	case f.codes != nil:
+		return convCodes
+	case f.date != "" || f.def != nil && f.def.Type == "DT":
+		return convDate
+	case f.decimals > 0:
+		return convImplied
+	case f.decimal:
+		return convDecimal
+	}
+	return convText
 }
 
 // impliedFromSchema takes the implied decimals of Nn elements (TDS01 is N2)
