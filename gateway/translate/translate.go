@@ -131,6 +131,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 		forced = p
 	}
 	unknown := map[string]bool{}
+	senders := senderCache{}
 	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true}
 	ev := x12.Events{
 		Issue: func(e *x12.ParseError) {
@@ -147,7 +148,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			}
 			p := forced
 			if p == nil && t.Partners != nil {
-				p, _ = t.Partners.FindSender(s.SenderQual, s.SenderID, s.GroupSender)
+				p = senders.find(t.Partners, s)
 			}
 			if p == nil && forced == nil {
 				key := s.SenderQual + ":" + s.SenderID
@@ -204,6 +205,23 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 	}
 	err := v.Validate(r, ev)
 	return res, err
+}
+
+// senderCache remembers which partner (or none) each sender of a file is:
+// a file holds many sets from few senders, and a sender that is no partner
+// costs an error message for every lookup.
+type senderCache map[senderKey]*partners.Partner
+
+type senderKey struct{ qual, id, gs string }
+
+func (c senderCache) find(d *partners.Directory, s *x12.SetResult) *partners.Partner {
+	k := senderKey{s.SenderQual, s.SenderID, s.GroupSender}
+	p, ok := c[k]
+	if !ok {
+		p, _ = d.FindSender(k.qual, k.id, k.gs)
+		c[k] = p
+	}
+	return p
 }
 
 func (t *Translator) partner(id string) (*partners.Partner, bool) {
