@@ -3,9 +3,12 @@ package x12
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -60,9 +63,48 @@ func readAll(b []byte) ([][]byte, error) {
 }
 
 // FuzzReader: no input panics, and parse → write → parse is stable.
+// segmentsOf lists what a Reader hands out for b (offset, Plain, elements,
+// and the warnings and error), taking the fast path or never taking it.
+func segmentsOf(b []byte, careful bool) []string {
+	r := NewReader(bytes.NewReader(b))
+	r.noFast = careful
+	var out []string
+	r.OnWarning = func(off int64, msg string) { out = append(out, fmt.Sprintf("warning %d: %s", off, msg)) }
+	for {
+		seg, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			return append(out, "error: "+err.Error())
+		}
+		if seg.Plain && !plain(seg, r.Delimiters()) {
+			out = append(out, "not plain:")
+		}
+		out = append(out, fmt.Sprintf("%d %q", seg.Offset, seg.Elements))
+	}
+}
+
+// plain reports whether seg is what Segment.Plain promises: printable
+// ASCII without component or repetition separators.
+func plain(seg *Segment, d Delimiters) bool {
+	for _, e := range seg.Elements {
+		for _, c := range e {
+			if c < 0x20 || c > 0x7e || c == d.Component || d.Repetition != 0 && c == d.Repetition {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func FuzzReader(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The fast path must read exactly what the careful path reads.
+		if fast, careful := segmentsOf(b, false), segmentsOf(b, true); !slices.Equal(fast, careful) {
+			t.Fatalf("fast and careful paths differ:\n%s\n---\n%s", strings.Join(fast, "\n"), strings.Join(careful, "\n"))
+		}
 		first, err := readAll(b)
 		if err != nil {
 			var pe *ParseError
@@ -83,12 +125,31 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
+// issuesOf lists what validating b reports, with or without the
+// validator's fast paths.
+func issuesOf(reg *Registry, b []byte, careful bool) []string {
+	var out []string
+	v := &Validator{Registry: reg, careful: careful}
+	err := v.Validate(bytes.NewReader(b), Events{Issue: func(e *ParseError) {
+		out = append(out, fmt.Sprintf("%s %s %s", e.Position(), e.Code, e.Message))
+	}})
+	if err != nil {
+		out = append(out, "error: "+err.Error())
+	}
+	return out
+}
+
 // FuzzValidate: validation and acknowledgement never panic, and every
 // error carries a code or a sentinel.
 func FuzzValidate(f *testing.F) {
 	fuzzSeeds(f)
 	reg := MustLoadRegistry()
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The validator's fast paths must find exactly what the careful
+		// ones find.
+		if fast, careful := issuesOf(reg, b, false), issuesOf(reg, b, true); !slices.Equal(fast, careful) {
+			t.Fatalf("fast and careful validation differ:\n%s\n---\n%s", strings.Join(fast, "\n"), strings.Join(careful, "\n"))
+		}
 		a := &Acknowledger{Alloc: &CounterAllocator{}, Registry: reg}
 		v := &Validator{Registry: reg, KeepSegments: true}
 		err := v.Validate(bytes.NewReader(b), a.Events(Events{Issue: func(e *ParseError) {

@@ -81,6 +81,7 @@ type Reader struct {
 	delims      Delimiters
 	class       [256]uint8 // byte classes of the fast path
 	fast        bool       // single-byte terminator: the fast path applies
+	noFast      bool       // tests: always take the careful path
 	header      isaHeader
 	inISA       bool
 	started     bool
@@ -306,7 +307,7 @@ const (
 // setClasses prepares the byte classes of the current delimiters.
 func (r *Reader) setClasses() {
 	r.class = [256]uint8{}
-	r.fast = len(r.delims.Segment) == 1
+	r.fast = len(r.delims.Segment) == 1 && !r.noFast
 	if !r.fast {
 		return
 	}

@@ -40,6 +40,7 @@ type SegmentDef struct {
 	ID       string       `json:"-"`
 	syntax   []syntaxRule `json:"-"`
 	lastMand int          // position of the last mandatory element (0: none)
+	checks   []elemCheck  // Elements packed for plainElements
 	synAll   uint64       // every element any syntax note names
 	synR     bool         // a note requires something (R) even when all is absent
 }
@@ -75,6 +76,18 @@ const (
 	kindN
 	kindB
 )
+
+// elemCheck is what checking a plain value needs of an ElementDef, packed
+// so that the checks of a segment lie together in a few cache lines (one
+// ElementDef spans three).
+type elemCheck struct {
+	min, max  int
+	kind      elementKind
+	mand      bool
+	composite bool
+	codeBits  []uint64
+	codes     map[string]struct{}
+}
 
 // SetFile is the JSON form of schemas/<version>/<set>.json.
 type SetFile struct {
@@ -227,6 +240,10 @@ func compileSegment(s *SegmentDef, dict *SegmentsFile) error {
 		if e.Req == "M" {
 			s.lastMand = i + 1
 		}
+	}
+	s.checks = make([]elemCheck, len(s.Elements))
+	for i, e := range s.Elements {
+		s.checks[i] = elemCheck{min: e.Min, max: e.Max, kind: e.kind, mand: e.mand, composite: len(e.Components) > 0, codeBits: e.codeBits, codes: e.codes}
 	}
 	for _, n := range s.Syntax {
 		r, err := parseSyntax(n, len(s.Elements))
@@ -402,6 +419,19 @@ func compileSet(sf SetFile, dict *SegmentsFile) (*Schema, error) {
 			s.levelByte[l.code[0]] = uint8(i + 1)
 		}
 	}
+	for i := range s.levels {
+		l := &s.levels[i]
+		l.index = i + 1
+		for _, p := range l.parents {
+			j := 0 // "": no parent
+			if p != "" {
+				j = 1 + sort.Search(len(s.levels), func(k int) bool { return s.levels[k].code >= p })
+			}
+			if j < 64 && (j == 0 || j <= len(s.levels) && s.levels[j-1].code == p) {
+				l.parentBits |= 1 << j
+			}
+		}
+	}
 	if len(sf.Structure) < 2 || sf.Structure[0].Seg != "ST" || sf.Structure[len(sf.Structure)-1].Seg != "SE" {
 		return nil, errors.New("a set's structure must begin with ST and end with SE")
 	}
@@ -515,8 +545,10 @@ func keyBit(k uint32) uint64 {
 
 // hlLevel is one HL level code and the levels allowed as its parent.
 type hlLevel struct {
-	code    string
-	parents []string
+	code       string
+	parents    []string
+	index      int    // 1 + the level's index in Schema.levels
+	parentBits uint64 // bit 0: may have no parent; bit i: a parent of index i may
 }
 
 // level finds a level code without allocating.

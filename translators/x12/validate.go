@@ -127,6 +127,8 @@ type Validator struct {
 	// during the Set callback. It spares the garbage collector when every
 	// set is consumed as it comes, as translation does.
 	ReuseSegments bool
+
+	careful bool // tests: none of the fast paths that the careful ones must agree with
 }
 
 // Validate reads every interchange from src and reports through ev. It
@@ -137,10 +139,19 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 	rd := NewReader(src)
 	st := &state{v: v, ev: ev, rd: rd}
 	if v.Registry == nil {
-		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments}
+		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, careful: v.careful}
 	}
 	rd.OnWarning = st.readerWarning
 	for {
+		// The fast path of Reader.Next, called here directly: a call or
+		// two less per segment.
+		if rd.fast && rd.inISA && rd.err == nil {
+			if seg, ok := rd.nextFast(); ok {
+				st.segments++
+				st.segment(seg)
+				continue
+			}
+		}
 		seg, err := rd.Next()
 		if err == io.EOF {
 			st.finish(rd.Offset())
@@ -178,15 +189,20 @@ type state struct {
 	setSchema *Schema
 	ordinal   int
 	stack     []frame
-	hl        map[string]string // HL01 -> HL03 for HL01s out of sequence
-	hlLevels  []string          // HL03 by HL01 number (index 0 unused)
+	hl        map[string]hlSeen // HL01 -> HL03 for HL01s out of sequence
+	hlLevels  []hlSeen          // HL03 by HL01 number (index 0 unused)
 	hlNext    int
 	controls  map[string]bool // ST02s in the current group
 	instances int             // loop instances numbered so far in the set
 	pool      [][]int         // count slices, one per loop depth
 	kept      keptChunks      // where kept segments are copied
 	anClass   [256]uint8      // byte classes for text values (see setANClass)
-	event     SegmentEvent
+	found     [256]foundMemo  // see find
+	syntaxOK  [64]struct {    // see checkSyntaxNotes
+		def     *SegmentDef
+		present uint64
+	}
+	event SegmentEvent
 }
 
 type frame struct {
@@ -419,7 +435,11 @@ func (st *state) segment(seg *Segment) {
 		// Not an envelope segment: the common case inside a set.
 		st.ordinal++
 		st.set.Segments++
-		st.body(seg)
+		if st.setSchema != nil {
+			st.place(seg)
+		} else {
+			st.body(seg)
+		}
 		return
 	}
 	switch string(id) {
@@ -877,17 +897,14 @@ func (st *state) place(seg *Segment) {
 		if bloom := f.entry.bloom; depth > 0 && f.entry.tail&keyBit(key) == 0 || bloom&keyBit(key) == 0 {
 			continue // nothing in this loop (past its trigger) has that ID
 		}
-		body, keys := f.entry.Body, f.entry.keys
+		body := f.entry.Body
 		from := f.pos
 		if depth > 0 && from == 0 {
 			// A loop's trigger starts a new iteration, which is the
 			// parent's business.
 			from = 1
 		}
-		for i := from; i < len(keys); i++ {
-			if keys[i] != key || key == 0 {
-				continue
-			}
+		if i := st.find(f.entry, from, key); i >= 0 {
 			e := body[i]
 			// Found: close the inner loops, then the skipped entries.
 			for d := len(st.stack) - 1; d > depth; d-- {
@@ -911,10 +928,21 @@ func (st *state) place(seg *Segment) {
 			} else if e.Max > 0 && f.counts[i] > e.Max {
 				st.errorf(LevelSegment, "5", seg, 0, ErrSegment, "segment %s occurs more than %d times here", e.Seg, e.Max)
 			}
-			st.emitSegment(seg, e.def, st.ordinal)
-			if string(id) != "SE" {
-				st.keep(seg)
-				st.checkElements(seg, e.def, LevelElement)
+			if st.ev.Segment != nil {
+				st.emitSegment(seg, e.def, st.ordinal)
+			}
+			if key != seKey {
+				if st.v.KeepSegments {
+					st.keep(seg)
+				}
+				// checkElements' fast path, called here directly.
+				if present, ok := plainElements(seg.Elements, e.def, seg.Plain && !st.v.careful); ok {
+					if present&e.def.synAll != 0 || e.def.synR {
+						st.checkSyntaxNotes(seg, e.def, LevelElement, present)
+					}
+				} else {
+					st.checkElements(seg, e.def, LevelElement)
+				}
 				if key == hlKey && st.setSchema.Hierarchy != nil {
 					st.checkHL(seg)
 				}
@@ -939,7 +967,40 @@ func (st *state) place(seg *Segment) {
 	}
 }
 
-var hlKey = segKey([]byte("HL"))
+var hlKey, seKey = segKey([]byte("HL")), segKey([]byte("SE"))
+
+// find returns the index of the first entry of loop's body, at from or
+// after, that the segment ID key starts, or -1. Placing a segment asks the
+// same few questions over and over (a PID after a PO1, the next PO1 in the
+// PO1 loop), and the answer to each depends on nothing else: remember the
+// answers in a small direct-mapped table instead of scanning the body,
+// which holds some thirty entries in an 850's PO1 loop.
+func (st *state) find(loop *Entry, from int, key uint32) int {
+	if key == 0 {
+		return -1
+	}
+	m := &st.found[(key*2654435761+uint32(from)*40503+loop.key*0x85ebca6b)>>24]
+	if m.loop == loop && m.from == int32(from) && m.key == key && !st.v.careful {
+		return int(m.i)
+	}
+	i := -1
+	for j, k := range loop.keys[min(from, len(loop.keys)):] {
+		if k == key {
+			i = from + j
+			break
+		}
+	}
+	*m = foundMemo{loop: loop, from: int32(from), key: key, i: int32(i)}
+	return i
+}
+
+// foundMemo is one answer of find.
+type foundMemo struct {
+	loop *Entry
+	from int32
+	key  uint32
+	i    int32
+}
 
 // missing reports the mandatory entries of f from f.pos up to (excluding) end
 // that never occurred.
@@ -966,14 +1027,21 @@ func (st *state) missing(at *Segment, f *frame, end int) {
 	}
 }
 
+// hlSeen is the level of an HL segment already read: its code and, when
+// the schema knows it, its hlLevel.index (else 0).
+type hlSeen struct {
+	code  string
+	index int
+}
+
 func (st *state) checkHL(seg *Segment) {
 	idb, pb, lb := seg.Element(1), seg.Element(2), seg.Element(3)
 	lvl, known := st.setSchema.level(lb)
-	level := ""
+	var level hlSeen
 	if known {
-		level = lvl.code
+		level = hlSeen{lvl.code, lvl.index}
 	} else {
-		level = string(lb)
+		level = hlSeen{code: string(lb)}
 	}
 	n, numeric := atoiBytes(idb)
 	if !numeric || n != st.hlNext {
@@ -981,26 +1049,26 @@ func (st *state) checkHL(seg *Segment) {
 	}
 	st.hlNext++
 	if len(st.hlLevels) == 0 {
-		st.hlLevels = append(st.hlLevels, "") // HL01 numbers start at 1
+		st.hlLevels = append(st.hlLevels, hlSeen{}) // HL01 numbers start at 1
 	}
 	// Sequential numeric IDs (the rule) live in a slice; others in a map.
 	if numeric && n == len(st.hlLevels) {
 		st.hlLevels = append(st.hlLevels, level)
 	} else {
 		if st.hl == nil {
-			st.hl = map[string]string{}
+			st.hl = map[string]hlSeen{}
 		}
 		if _, dup := st.hl[string(idb)]; dup || numeric && n > 0 && n < len(st.hlLevels) {
 			st.errorf(LevelElement, "7", seg, 1, ErrElement, "HL01 %q is used twice", idb)
 		}
 		st.hl[string(idb)] = level
 	}
-	parentLevel := ""
+	var parent hlSeen // none
 	if len(pb) > 0 {
 		if p, pnum := atoiBytes(pb); pnum && p >= 1 && p < len(st.hlLevels) && p != n {
-			parentLevel = st.hlLevels[p]
+			parent = st.hlLevels[p]
 		} else if pl, inMap := st.hl[string(pb)]; inMap && string(pb) != string(idb) {
-			parentLevel = pl
+			parent = pl
 		} else {
 			st.errorf(LevelElement, "7", seg, 2, ErrElement, "HL02 parent %q is not an earlier HL01", pb)
 			return
@@ -1009,16 +1077,21 @@ func (st *state) checkHL(seg *Segment) {
 	if !known {
 		return // the code list check reports unknown level codes
 	}
+	if st.v.careful {
+		// no shortcut
+	} else if len(pb) == 0 && lvl.parentBits&1 != 0 || parent.index > 0 && parent.index < 64 && lvl.parentBits&(1<<parent.index) != 0 {
+		return
+	}
 	allowed := lvl.parents
 	for _, a := range allowed {
-		if a == parentLevel {
+		if a == parent.code {
 			return
 		}
 	}
-	if parentLevel == "" {
-		st.errorf(LevelElement, "7", seg, 2, ErrElement, "HL level %s must have a parent (one of %s)", level, strings.Join(allowed, ", "))
+	if parent.code == "" {
+		st.errorf(LevelElement, "7", seg, 2, ErrElement, "HL level %s must have a parent (one of %s)", level.code, strings.Join(allowed, ", "))
 	} else {
-		st.errorf(LevelElement, "7", seg, 3, ErrElement, "HL level %s cannot be a child of level %s (allowed parents: %s)", level, parentLevel, levelList(allowed))
+		st.errorf(LevelElement, "7", seg, 3, ErrElement, "HL level %s cannot be a child of level %s (allowed parents: %s)", level.code, parent.code, levelList(allowed))
 	}
 }
 
@@ -1051,6 +1124,10 @@ func levelList(l []string) string {
 // checkElements checks seg's elements against def. Errors are reported at
 // level (LevelElement inside sets, LevelGroup for GS).
 func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
+	if present, ok := plainElements(seg.Elements, def, seg.Plain && !st.v.careful); ok {
+		st.checkSyntaxNotes(seg, def, level, present)
+		return
+	}
 	n := len(seg.Elements) - 1
 	if n > len(def.Elements) {
 		extra := false
@@ -1107,14 +1184,112 @@ func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
 		}
 		st.checkOne(level, seg, i+1, 0, ed, v)
 	}
+	st.checkSyntaxNotes(seg, def, level, present)
+}
+
+// checkSyntaxNotes checks def's syntax notes given which elements are
+// present (bit i: element i).
+func (st *state) checkSyntaxNotes(seg *Segment, def *SegmentDef, level Level, present uint64) {
 	if present&def.synAll == 0 && !def.synR {
 		return // no note can be violated when none of its elements is there
 	}
+	// The same segment ID tends to come with the same elements present:
+	// remember, per ID, the last presence that satisfied every note.
+	memo := &st.syntaxOK[seg.Key()*2654435761>>26&63]
+	if memo.def == def && memo.present == present && !st.v.careful {
+		return
+	}
+	ok := len(def.Elements) < 64
 	for i := range def.syntax {
 		if r := &def.syntax[i]; !r.satisfied(present) || len(def.Elements) >= 64 {
 			st.checkSyntax(level, seg, *r)
+			ok = false
 		}
 	}
+	if ok {
+		memo.def, memo.present = def, present
+	}
+}
+
+// plainElements checks the elements of a Plain segment against def on the
+// fast path. It returns which elements are present and true when every
+// element is certainly valid, and false at the first doubt (a missing
+// mandatory element, a composite, a bad value, extra or trailing empty
+// elements): the careful path then checks again and explains.
+func plainElements(els [][]byte, def *SegmentDef, plain bool) (uint64, bool) {
+	n := len(els) - 1
+	checks := def.checks
+	if !plain || n <= 0 || n > len(checks) || n < def.lastMand || n >= 64 || len(els[n]) == 0 {
+		return 0, false
+	}
+	var present uint64
+	for i, v := range els[1:] {
+		c := &checks[i]
+		if len(v) == 0 {
+			if c.mand {
+				return 0, false
+			}
+			continue
+		}
+		present |= 2 << i
+		if c.composite {
+			return 0, false
+		}
+		switch c.kind {
+		case kindAN:
+			if len(v) < c.min || len(v) > c.max {
+				return 0, false
+			}
+		case kindID:
+			if len(v) < c.min || len(v) > c.max {
+				return 0, false
+			}
+			if c.codeBits != nil {
+				if k, ok := codeIndex(v); !ok || c.codeBits[k/64]&(1<<(k%64)) == 0 {
+					return 0, false
+				}
+			} else if c.codes != nil {
+				if _, ok := c.codes[string(v)]; !ok {
+					return 0, false
+				}
+			}
+		case kindN:
+			d := v
+			if d[0] == '-' {
+				d = d[1:]
+			}
+			if len(d) == 0 || len(d) < c.min || len(d) > c.max || !isDigits(d) {
+				return 0, false
+			}
+		case kindR:
+			digits, dots := 0, 0
+			for j, b := range v {
+				switch {
+				case b >= '0' && b <= '9':
+					digits++
+				case b == '.':
+					dots++
+				case b == '-' && j == 0:
+				default:
+					return 0, false
+				}
+			}
+			if digits == 0 || dots > 1 || digits < c.min || digits > c.max {
+				return 0, false
+			}
+		case kindDT:
+			if len(v) < c.min || len(v) > c.max || !validDate(v) {
+				return 0, false
+			}
+		case kindTM:
+			if len(v) < c.min || len(v) > c.max || !validTime(v) {
+				return 0, false
+			}
+		default:
+			return 0, false
+		}
+	}
+	return present, true
 }
 
 // Byte classes of text (AN, ID) values on the fast path.
