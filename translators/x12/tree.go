@@ -1,9 +1,9 @@
 package x12
 
-// LoopRef names one loop instance a segment sits in.
-type LoopRef struct {
-	ID       string // loop ID from the schema (N1, PO1, HL, …)
-	Instance int    // instance number, unique within the set
+// LoopInstance is one occurrence of a loop in a transaction set.
+type LoopInstance struct {
+	ID     string // loop ID from the schema (N1, PO1, HL, …)
+	Parent int32  // the instance it sits in (0: the set itself)
 }
 
 // Node is one loop instance of a transaction set: the segments that belong
@@ -47,40 +47,33 @@ type TreeBuilder struct {
 
 // Build arranges s's segments into loop instances (see Tree).
 func (b *TreeBuilder) Build(s *SetResult) *Node {
-	instances := 0
-	for _, path := range s.Loops {
-		for _, ref := range path {
-			instances = max(instances, ref.Instance)
-		}
+	if cap(b.nodes) < len(s.Loops) {
+		b.nodes = make([]Node, len(s.Loops))
 	}
-	if cap(b.nodes) < instances {
-		b.nodes = make([]Node, instances)
-	}
-	b.nodes = b.nodes[:instances]
-	for i := range b.nodes {
-		n := &b.nodes[i]
-		*n = Node{Children: n.Children[:0]}
-	}
+	b.nodes = b.nodes[:len(s.Loops)]
 	root := &b.root
 	*root = Node{Children: root.Children[:0]}
+	// Link the loop instances, in the order they began.
+	for i, in := range s.Loops {
+		n := &b.nodes[i]
+		parent := root
+		if in.Parent > 0 {
+			parent = &b.nodes[in.Parent-1]
+		}
+		*n = Node{LoopID: in.ID, Parent: parent, Children: n.Children[:0]}
+		parent.Children = append(parent.Children, n)
+	}
 	if cap(b.owner) < len(s.Raw) {
 		b.owner = make([]*Node, len(s.Raw))
 		b.segs = make([]*Segment, len(s.Raw))
 		b.ords = make([]int, len(s.Raw))
 	}
 	owner := b.owner[:len(s.Raw)]
-	// First pass: link the loop instances and count their segments.
+	// Count the segments of each instance.
 	for i := range s.Raw {
 		n := root
-		if i < len(s.Loops) {
-			for _, ref := range s.Loops[i] {
-				child := &b.nodes[ref.Instance-1]
-				if child.Parent == nil {
-					child.LoopID, child.Parent = ref.ID, n
-					n.Children = append(n.Children, child)
-				}
-				n = child
-			}
+		if i < len(s.Owner) && s.Owner[i] > 0 {
+			n = &b.nodes[s.Owner[i]-1]
 		}
 		owner[i] = n
 		n.count++

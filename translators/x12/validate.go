@@ -96,10 +96,11 @@ type SetResult struct {
 	Errors      []*ParseError // errors of this set (at most MaxErrorsPerSet)
 	Dropped     int           // errors beyond MaxErrorsPerSet, counted only
 	Warnings    []*ParseError
-	Status      string      // AK501: A, E or R
-	Complete    bool        // SE seen
-	Raw         []*Segment  // the set's segments when Validator.KeepSegments
-	Loops       [][]LoopRef // for each of Raw, the loops it sits in, outermost first
+	Status      string         // AK501: A, E or R
+	Complete    bool           // SE seen
+	Raw         []*Segment     // the set's segments when Validator.KeepSegments
+	Owner       []int32        // for each of Raw, the loop instance it sits in directly (0: the set itself)
+	Loops       []LoopInstance // loop instance n is Loops[n-1], when Validator.KeepSegments
 	Delimiters  Delimiters
 	SenderQual  string
 	SenderID    string
@@ -137,7 +138,7 @@ type Validator struct {
 // (such as ambiguous delimiters), which is reported both ways.
 func (v *Validator) Validate(src io.Reader, ev Events) error {
 	rd := NewReader(src)
-	st := &state{v: v, ev: ev, rd: rd}
+	st := &state{v: v, ev: ev, rd: rd, careful: v.careful}
 	if v.Registry == nil {
 		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, careful: v.careful}
 	}
@@ -180,6 +181,7 @@ type state struct {
 	ev       Events
 	rd       *Reader
 	segments int64
+	careful  bool // Validator.careful
 
 	ix  *InterchangeResult
 	grp *GroupResult
@@ -233,11 +235,14 @@ func (st *state) push(e *Entry) {
 	if d > 0 {
 		st.instances++
 		inst = st.instances
+		if st.v.KeepSegments && st.set != nil {
+			st.set.Loops = append(st.set.Loops, LoopInstance{ID: e.Loop, Parent: int32(st.stack[d-1].inst)})
+		}
 	}
 	st.stack = append(st.stack, frame{entry: e, counts: c, inst: inst})
 }
 
-// keep records seg and its loop path in the set (Validator.KeepSegments).
+// keep records seg and the loop instance it sits in (Validator.KeepSegments).
 // Copies are carved out of chunks that are never reused, so kept sets stay
 // valid, at a few allocations per chunk instead of several per segment.
 func (st *state) keep(seg *Segment) {
@@ -245,56 +250,48 @@ func (st *state) keep(seg *Segment) {
 		return
 	}
 	k := &st.kept
-	n := 0
-	for _, e := range seg.Elements {
-		n += len(e)
+	els := seg.Elements
+	// The elements lie in seg.raw, one separator apart, whenever the
+	// reader set it; else they are copied one by one.
+	span := seg.raw
+	if span == nil {
+		for _, e := range els {
+			span = append(span, e...)
+		}
 	}
-	if cap(k.bytes)-len(k.bytes) < n {
-		k.bytes = make([]byte, 0, max(n, 64<<10))
+	if cap(k.bytes)-len(k.bytes) < len(span) {
+		k.bytes = make([]byte, 0, max(len(span), 64<<10))
 	}
-	if cap(k.elems)-len(k.elems) < len(seg.Elements) {
-		k.elems = make([][]byte, 0, max(len(seg.Elements), 4096))
+	if cap(k.elems)-len(k.elems) < len(els) {
+		k.elems = make([][]byte, 0, max(len(els), 4096))
 	}
 	if len(k.segs) == cap(k.segs) {
 		k.segs = make([]Segment, 0, 512)
 	}
+	at := len(k.bytes)
+	k.bytes = append(k.bytes, span...)
 	first := len(k.elems)
-	if span := seg.raw; span != nil && len(span) == n+len(seg.Elements)-1 {
-		// The usual case: the elements lie in one run of the reader's
-		// buffer, one separator apart; copy the run once and re-slice it.
-		base := len(k.bytes)
-		k.bytes = append(k.bytes, span...)
-		at := base
-		for _, e := range seg.Elements {
-			k.elems = append(k.elems, k.bytes[at:at+len(e):at+len(e)])
-			at += len(e) + 1
-		}
-	} else {
-		for _, e := range seg.Elements {
-			start := len(k.bytes)
-			k.bytes = append(k.bytes, e...)
-			k.elems = append(k.elems, k.bytes[start:len(k.bytes):len(k.bytes)])
-		}
+	k.elems = k.elems[:first+len(els)]
+	dst, kb := k.elems[first:], k.bytes
+	sep := 1
+	if seg.raw == nil {
+		sep = 0
 	}
-	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: k.elems[first:len(k.elems):len(k.elems)]})
-	st.set.Raw = append(st.set.Raw, &k.segs[len(k.segs)-1])
+	for i, e := range els {
+		end := at + len(e)
+		dst[i] = kb[at:end:end]
+		at = end + sep
+	}
+	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: dst[:len(els):len(els)]})
+	s := st.set
+	s.Raw = append(s.Raw, &k.segs[len(k.segs)-1])
+	owner := int32(0)
+	if d := len(st.stack); d > 0 {
+		owner = int32(st.stack[d-1].inst)
+	}
+	s.Owner = append(s.Owner, owner)
 	if st.v.ReuseSegments {
-		k.raw = st.set.Raw
-	}
-	var path []LoopRef
-	if depth := len(st.stack) - 1; depth > 0 {
-		if cap(k.loops)-len(k.loops) < depth {
-			k.loops = make([]LoopRef, 0, max(depth, 1024))
-		}
-		start := len(k.loops)
-		for _, f := range st.stack[1:] {
-			k.loops = append(k.loops, LoopRef{ID: f.entry.Loop, Instance: f.inst})
-		}
-		path = k.loops[start:len(k.loops):len(k.loops)]
-	}
-	st.set.Loops = append(st.set.Loops, path)
-	if st.v.ReuseSegments {
-		k.paths = st.set.Loops
+		k.raw, k.owner = s.Raw, s.Owner
 	}
 }
 
@@ -303,9 +300,10 @@ type keptChunks struct {
 	bytes []byte
 	elems [][]byte
 	segs  []Segment
-	loops []LoopRef
-	raw   []*Segment  // with ReuseSegments: the Raw of the last set, for reuse
-	paths [][]LoopRef // likewise its Loops
+	// With ReuseSegments: the Raw, Owner and Loops of the last set, for reuse.
+	raw   []*Segment
+	owner []int32
+	loops []LoopInstance
 }
 
 func (st *state) readerWarning(off int64, msg string) {
@@ -753,8 +751,8 @@ func (st *state) st(seg *Segment) {
 	st.instances = 0
 	if st.v.KeepSegments && st.v.ReuseSegments {
 		k := &st.kept
-		k.bytes, k.elems, k.segs, k.loops = k.bytes[:0], k.elems[:0], k.segs[:0], k.loops[:0]
-		s.Raw, s.Loops = k.raw[:0], k.paths[:0]
+		k.bytes, k.elems, k.segs = k.bytes[:0], k.elems[:0], k.segs[:0]
+		s.Raw, s.Owner, s.Loops = k.raw[:0], k.owner[:0], k.loops[:0]
 	}
 	if len(s.ID) != 3 || !allDigits(s.ID) {
 		st.errorf(LevelSet, "6", seg, 1, ErrEnvelope, "ST01 transaction set identifier %q is not three digits", s.ID)
@@ -912,7 +910,9 @@ func (st *state) place(seg *Segment) {
 			}
 			st.stack = st.stack[:depth+1]
 			f = &st.stack[depth]
-			st.missing(seg, f, i)
+			if i > f.pos+1 || i == f.pos+1 && f.counts[f.pos] == 0 {
+				st.missing(seg, f, i) // entries were skipped
+			}
 			if i != f.pos || f.counts[i] == 0 {
 				f.pos = i
 			}
@@ -936,7 +936,7 @@ func (st *state) place(seg *Segment) {
 					st.keep(seg)
 				}
 				// checkElements' fast path, called here directly.
-				if present, ok := plainElements(seg.Elements, e.def, seg.Plain && !st.v.careful); ok {
+				if present, ok := plainElements(seg.Elements, e.def, seg.Plain && !st.careful); ok {
 					if present&e.def.synAll != 0 || e.def.synR {
 						st.checkSyntaxNotes(seg, e.def, LevelElement, present)
 					}
@@ -980,7 +980,7 @@ func (st *state) find(loop *Entry, from int, key uint32) int {
 		return -1
 	}
 	m := &st.found[(key*2654435761+uint32(from)*40503+loop.key*0x85ebca6b)>>24]
-	if m.loop == loop && m.from == int32(from) && m.key == key && !st.v.careful {
+	if m.loop == loop && m.from == int32(from) && m.key == key && !st.careful {
 		return int(m.i)
 	}
 	i := -1
@@ -1077,7 +1077,7 @@ func (st *state) checkHL(seg *Segment) {
 	if !known {
 		return // the code list check reports unknown level codes
 	}
-	if st.v.careful {
+	if st.careful {
 		// no shortcut
 	} else if len(pb) == 0 && lvl.parentBits&1 != 0 || parent.index > 0 && parent.index < 64 && lvl.parentBits&(1<<parent.index) != 0 {
 		return
@@ -1124,7 +1124,7 @@ func levelList(l []string) string {
 // checkElements checks seg's elements against def. Errors are reported at
 // level (LevelElement inside sets, LevelGroup for GS).
 func (st *state) checkElements(seg *Segment, def *SegmentDef, level Level) {
-	if present, ok := plainElements(seg.Elements, def, seg.Plain && !st.v.careful); ok {
+	if present, ok := plainElements(seg.Elements, def, seg.Plain && !st.careful); ok {
 		st.checkSyntaxNotes(seg, def, level, present)
 		return
 	}
@@ -1196,7 +1196,7 @@ func (st *state) checkSyntaxNotes(seg *Segment, def *SegmentDef, level Level, pr
 	// The same segment ID tends to come with the same elements present:
 	// remember, per ID, the last presence that satisfied every note.
 	memo := &st.syntaxOK[seg.Key()*2654435761>>26&63]
-	if memo.def == def && memo.present == present && !st.v.careful {
+	if memo.def == def && memo.present == present && !st.careful {
 		return
 	}
 	ok := len(def.Elements) < 64
@@ -1223,7 +1223,9 @@ func plainElements(els [][]byte, def *SegmentDef, plain bool) (uint64, bool) {
 		return 0, false
 	}
 	var present uint64
-	for i, v := range els[1:] {
+	checks = checks[:n]
+	for i := range checks {
+		v := els[i+1]
 		c := &checks[i]
 		if len(v) == 0 {
 			if c.mand {
