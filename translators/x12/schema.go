@@ -81,13 +81,26 @@ const (
 // so that the checks of a segment lie together in a few cache lines (one
 // ElementDef spans three).
 type elemCheck struct {
-	min, max  int
-	kind      elementKind
-	mand      bool
-	composite bool
-	codeBits  []uint64
-	codes     map[string]struct{}
+	min, max int
+	op       checkOp
+	mand     bool
+	codeBits []uint64
+	codes    map[string]struct{}
 }
+
+// checkOp is what plainElements does with a present value.
+type checkOp uint8
+
+const (
+	opText     checkOp = iota // AN or ID without a code list: the length
+	opCodeBits                // AN or ID: the length and elemCheck.codeBits
+	opCodes                   // AN or ID: the length and elemCheck.codes
+	opN                       // Nn: digits, optionally signed
+	opR                       // R: a decimal number
+	opDT                      // DT: a date
+	opTM                      // TM: a time
+	opCareful                 // composites and binary data: the careful path
+)
 
 // SetFile is the JSON form of schemas/<version>/<set>.json.
 type SetFile struct {
@@ -243,7 +256,28 @@ func compileSegment(s *SegmentDef, dict *SegmentsFile) error {
 	}
 	s.checks = make([]elemCheck, len(s.Elements))
 	for i, e := range s.Elements {
-		s.checks[i] = elemCheck{min: e.Min, max: e.Max, kind: e.kind, mand: e.mand, composite: len(e.Components) > 0, codeBits: e.codeBits, codes: e.codes}
+		c := elemCheck{min: e.Min, max: e.Max, mand: e.mand, codeBits: e.codeBits, codes: e.codes}
+		switch {
+		case len(e.Components) > 0 || e.kind == kindB:
+			c.op = opCareful
+		case e.text && e.codeBits != nil:
+			c.op = opCodeBits
+		case e.text && e.codes != nil:
+			c.op = opCodes
+		case e.text:
+			c.op = opText
+		case e.kind == kindN:
+			c.op = opN
+		case e.kind == kindR:
+			c.op = opR
+		case e.kind == kindDT:
+			c.op = opDT
+		case e.kind == kindTM:
+			c.op = opTM
+		default:
+			c.op = opCareful
+		}
+		s.checks[i] = c
 	}
 	for _, n := range s.Syntax {
 		r, err := parseSyntax(n, len(s.Elements))
@@ -323,24 +357,32 @@ func compileElement(e *ElementDef, dict *SegmentsFile) error {
 
 // codeIndex numbers a code of one to three characters from [0-9A-Z].
 func codeIndex(c []byte) (int, bool) {
-	if len(c) == 0 || len(c) > 3 {
-		return 0, false
+	t := &codeDigits
+	switch len(c) {
+	case 1:
+		a := int(t[c[0]])
+		return a, a != 0
+	case 2:
+		a, b := int(t[c[0]]), int(t[c[1]])
+		return a*37 + b, a != 0 && b != 0
+	case 3:
+		a, b, d := int(t[c[0]]), int(t[c[1]]), int(t[c[2]])
+		return (a*37+b)*37 + d, a != 0 && b != 0 && d != 0
 	}
-	n := 0
-	for _, b := range c {
-		var d int
-		switch {
-		case b >= '0' && b <= '9':
-			d = int(b-'0') + 1
-		case b >= 'A' && b <= 'Z':
-			d = int(b-'A') + 11
-		default:
-			return 0, false
-		}
-		n = n*37 + d
-	}
-	return n, true
+	return 0, false
 }
+
+// codeDigits gives the digit of each byte in codeIndex's base 37: 1-10 for
+// 0-9, 11-36 for A-Z, and 0 for a byte that cannot be in such a code.
+var codeDigits = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = uint8(c-'0') + 1
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = uint8(c-'A') + 11
+	}
+	return t
+}()
 
 // hasCode reports whether v is one of the element's codes.
 func (e *ElementDef) hasCode(v []byte) bool {

@@ -1234,28 +1234,26 @@ func plainElements(els [][]byte, def *SegmentDef, plain bool) (uint64, bool) {
 			continue
 		}
 		present |= 2 << i
-		if c.composite {
-			return 0, false
-		}
-		switch c.kind {
-		case kindAN:
+		switch c.op {
+		case opText:
 			if len(v) < c.min || len(v) > c.max {
 				return 0, false
 			}
-		case kindID:
+		case opCodeBits:
 			if len(v) < c.min || len(v) > c.max {
 				return 0, false
 			}
-			if c.codeBits != nil {
-				if k, ok := codeIndex(v); !ok || c.codeBits[k/64]&(1<<(k%64)) == 0 {
-					return 0, false
-				}
-			} else if c.codes != nil {
-				if _, ok := c.codes[string(v)]; !ok {
-					return 0, false
-				}
+			if k, ok := codeIndex(v); !ok || c.codeBits[k/64]&(1<<(k%64)) == 0 {
+				return 0, false
 			}
-		case kindN:
+		case opCodes:
+			if len(v) < c.min || len(v) > c.max {
+				return 0, false
+			}
+			if _, ok := c.codes[string(v)]; !ok {
+				return 0, false
+			}
+		case opN:
 			d := v
 			if d[0] == '-' {
 				d = d[1:]
@@ -1263,7 +1261,7 @@ func plainElements(els [][]byte, def *SegmentDef, plain bool) (uint64, bool) {
 			if len(d) == 0 || len(d) < c.min || len(d) > c.max || !isDigits(d) {
 				return 0, false
 			}
-		case kindR:
+		case opR:
 			digits, dots := 0, 0
 			for j, b := range v {
 				switch {
@@ -1279,11 +1277,11 @@ func plainElements(els [][]byte, def *SegmentDef, plain bool) (uint64, bool) {
 			if digits == 0 || dots > 1 || digits < c.min || digits > c.max {
 				return 0, false
 			}
-		case kindDT:
+		case opDT:
 			if len(v) < c.min || len(v) > c.max || !validDate(v) {
 				return 0, false
 			}
-		case kindTM:
+		case opTM:
 			if len(v) < c.min || len(v) > c.max || !validTime(v) {
 				return 0, false
 			}
