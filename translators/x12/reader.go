@@ -325,18 +325,6 @@ func (r *Reader) setClasses() {
 	r.class[r.delims.Segment[0]] = clsTerminator
 }
 
-// idKey is segKey(b[:n]), spelled out for the IDs of two and three
-// characters that nearly every segment has.
-func idKey(b []byte, n int) uint32 {
-	switch {
-	case n == 2 && len(b) >= 2:
-		return 2<<24 | uint32(b[0])<<16 | uint32(b[1])<<8
-	case n == 3 && len(b) >= 3:
-		return 3<<24 | uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
-	}
-	return segKey(b[:n])
-}
-
 // nextFast reads a segment in one pass over its bytes when it is plain: it
 // starts with a capital letter other than I (ISA and IEA take the careful
 // path), holds no line break, and ends inside the buffer.
@@ -363,7 +351,16 @@ func (r *Reader) nextFast() (*Segment, bool) {
 		switch cls[b[j]] {
 		case clsElement:
 			if start == 0 {
-				r.seg.key = idKey(b, j)
+				// segKey(b[:j]), spelled out for the IDs of two and
+				// three characters that nearly every segment has
+				switch k := b[:j+1]; j {
+				case 2:
+					r.seg.key = 2<<24 | uint32(k[0])<<16 | uint32(k[1])<<8
+				case 3:
+					r.seg.key = 3<<24 | uint32(k[0])<<16 | uint32(k[1])<<8 | uint32(k[2])
+				default:
+					r.seg.key = segKey(b[:j])
+				}
 			}
 			els = append(els, b[start:j:j])
 			start = j + 1

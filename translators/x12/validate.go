@@ -429,7 +429,7 @@ func (st *state) fatal(pe *ParseError) {
 
 func (st *state) segment(seg *Segment) {
 	id := seg.Elements[0]
-	if st.set != nil && len(id) > 0 && id[0] != 'I' && id[0] != 'G' && id[0] != 'S' && id[0] != 'T' {
+	if st.set != nil && len(id) > 0 && (id[0] != 'I' && id[0] != 'G' && id[0] != 'S' && id[0] != 'T' || !envelopeKey(seg.Key())) {
 		// Not an envelope segment: the common case inside a set.
 		st.ordinal++
 		st.set.Segments++
@@ -497,6 +497,24 @@ func (st *state) emitSegment(seg *Segment, def *SegmentDef, ordinal int) {
 	}
 	st.ev.Segment(&st.event)
 }
+
+// envelopeKey reports whether a segment key is ISA, IEA, GS, GE, ST, SE,
+// TA1, ISB, ISE or TA3: segments that segment() handles itself.
+func envelopeKey(k uint32) bool {
+	switch k {
+	case isaKey, ieaKey, gsKey, geKey, stKey, seKey, ta1Key, isbKey, iseKey, ta3Key:
+		return true
+	}
+	return k == 0 // an ID of more than three characters: the careful way
+}
+
+var (
+	isaKey, ieaKey = segKey([]byte("ISA")), segKey([]byte("IEA"))
+	gsKey, geKey   = segKey([]byte("GS")), segKey([]byte("GE"))
+	stKey          = segKey([]byte("ST"))
+	ta1Key, ta3Key = segKey([]byte("TA1")), segKey([]byte("TA3"))
+	isbKey, iseKey = segKey([]byte("ISB")), segKey([]byte("ISE"))
+)
 
 // ---- envelope ----
 
