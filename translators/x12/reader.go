@@ -329,18 +329,21 @@ func (r *Reader) setClasses() {
 // starts with a capital letter other than I (ISA and IEA take the careful
 // path), holds no line break, and ends inside the buffer.
 func (r *Reader) nextFast() (*Segment, bool) {
+	buf, cls := r.buf[:r.w], &r.class
 	i := r.r
-	for i < r.w && r.class[r.buf[i]] == clsSlow {
+	for i < len(buf) && cls[buf[i]] == clsSlow {
 		i++ // the line break after the previous terminator
 	}
-	if i >= r.w || r.buf[i] < 'A' || r.buf[i] > 'Z' || r.buf[i] == 'I' {
+	if i >= len(buf) {
 		return nil, false
 	}
-	b := r.buf[i:r.w]
+	if c := buf[i]; c < 'A' || c > 'Z' || c == 'I' {
+		return nil, false
+	}
+	b := buf[i:]
 	els := r.seg.Elements[:0]
 	start := 0
 	plain := true
-	cls := &r.class
 	for j := 0; j < len(b); j++ {
 		for j < len(b) && cls[b[j]] == clsData {
 			j++ // the tight loop: ordinary data bytes
