@@ -82,6 +82,7 @@ type Reader struct {
 	class       [256]uint8 // byte classes of the fast path
 	fast        bool       // single-byte terminator: the fast path applies
 	noFast      bool       // tests: always take the careful path
+	keep        bool       // never reuse buffer memory (Validator.KeepSegments)
 	header      isaHeader
 	inISA       bool
 	started     bool
@@ -116,6 +117,14 @@ func (r *Reader) warn(off int64, format string, args ...any) {
 func (r *Reader) fill() bool {
 	if r.srcErr != nil {
 		return false
+	}
+	if r.r > 0 && r.keep {
+		// Segments handed out may be kept: leave them their bytes.
+		nb := make([]byte, len(r.buf))
+		r.w = copy(nb, r.buf[r.r:r.w])
+		r.base += int64(r.r)
+		r.r = 0
+		r.buf = nb
 	}
 	if r.r > 0 {
 		n := copy(r.buf, r.buf[r.r:r.w])

@@ -138,6 +138,7 @@ type Validator struct {
 // (such as ambiguous delimiters), which is reported both ways.
 func (v *Validator) Validate(src io.Reader, ev Events) error {
 	rd := NewReader(src)
+	rd.keep = v.KeepSegments // kept segments share the reader's bytes
 	st := &state{v: v, ev: ev, rd: rd, careful: v.careful}
 	if v.Registry == nil {
 		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, careful: v.careful}
@@ -243,46 +244,24 @@ func (st *state) push(e *Entry) {
 }
 
 // keep records seg and the loop instance it sits in (Validator.KeepSegments).
-// Copies are carved out of chunks that are never reused, so kept sets stay
-// valid, at a few allocations per chunk instead of several per segment.
+// The kept segment shares its bytes with the reader, which never reuses
+// its buffer when segments are kept; only the element slices are copied,
+// into chunks that are never reused, at a few allocations per chunk
+// instead of several per segment.
 func (st *state) keep(seg *Segment) {
 	if !st.v.KeepSegments || st.set == nil {
 		return
 	}
 	k := &st.kept
-	els := seg.Elements
-	// The elements lie in seg.raw, one separator apart, whenever the
-	// reader set it; else they are copied one by one.
-	span := seg.raw
-	if span == nil {
-		for _, e := range els {
-			span = append(span, e...)
-		}
-	}
-	if cap(k.bytes)-len(k.bytes) < len(span) {
-		k.bytes = make([]byte, 0, max(len(span), 64<<10))
-	}
-	if cap(k.elems)-len(k.elems) < len(els) {
-		k.elems = make([][]byte, 0, max(len(els), 4096))
+	if cap(k.elems)-len(k.elems) < len(seg.Elements) {
+		k.elems = make([][]byte, 0, max(len(seg.Elements), 4096))
 	}
 	if len(k.segs) == cap(k.segs) {
 		k.segs = make([]Segment, 0, 512)
 	}
-	at := len(k.bytes)
-	k.bytes = append(k.bytes, span...)
 	first := len(k.elems)
-	k.elems = k.elems[:first+len(els)]
-	dst, kb := k.elems[first:], k.bytes
-	sep := 1
-	if seg.raw == nil {
-		sep = 0
-	}
-	for i, e := range els {
-		end := at + len(e)
-		dst[i] = kb[at:end:end]
-		at = end + sep
-	}
-	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: dst[:len(els):len(els)]})
+	k.elems = append(k.elems, seg.Elements...)
+	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: k.elems[first:len(k.elems):len(k.elems)]})
 	s := st.set
 	s.Raw = append(s.Raw, &k.segs[len(k.segs)-1])
 	owner := int32(0)
@@ -295,9 +274,8 @@ func (st *state) keep(seg *Segment) {
 	}
 }
 
-// keptChunks hold the copies of kept segments.
+// keptChunks hold the element slices of kept segments.
 type keptChunks struct {
-	bytes []byte
 	elems [][]byte
 	segs  []Segment
 	// With ReuseSegments: the Raw, Owner and Loops of the last set, for reuse.
@@ -769,7 +747,7 @@ func (st *state) st(seg *Segment) {
 	st.instances = 0
 	if st.v.KeepSegments && st.v.ReuseSegments {
 		k := &st.kept
-		k.bytes, k.elems, k.segs = k.bytes[:0], k.elems[:0], k.segs[:0]
+		k.elems, k.segs = k.elems[:0], k.segs[:0]
 		s.Raw, s.Owner, s.Loops = k.raw[:0], k.owner[:0], k.loops[:0]
 	}
 	if len(s.ID) != 3 || !allDigits(s.ID) {
