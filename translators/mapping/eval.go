@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/edigate/edigate/translators/canonical"
@@ -118,7 +117,7 @@ func (sp *Spec) Translate(in Input) (canonical.Document, error) {
 		scratch.Put(ev)
 	}()
 	ev.sp, ev.in, ev.comp, ev.root = sp, in, s.Delimiters.Component, ev.trees.Build(s)
-	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).Elem())
+	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).UnsafePointer())
 	if len(ev.errs) > 0 {
 		return doc, ev.errs
 	}
@@ -164,11 +163,25 @@ func condOK(seg *x12.Segment, conds []Cond) bool {
 // oneOf reports whether v is one of l (contains, without making a string).
 func oneOf(l []string, v []byte) bool {
 	for _, x := range l {
-		if x == string(v) {
+		if equal(v, x) {
 			return true
 		}
 	}
 	return false
+}
+
+// equal is string(b) == s for the short codes and qualifiers that mappings
+// compare, without the call that == makes to compare bytes.
+func equal(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(s) {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // children appends to out the loop instances directly under n that match st.
@@ -215,38 +228,109 @@ func child(n *x12.Node, st Step) *x12.Node {
 	return nil
 }
 
-// resolve finds a path's value under n, as bytes of the input (no copy).
+// find looks up the values of all of g's paths under n: the value of the
+// path with slot i goes to vals[i], as bytes of the input (no copy); a path
+// that finds no segment leaves nil, one that finds an absent element gets
+// empty. Each loop instance the paths read is found once and its segments
+// are scanned once, each segment handed to the paths that read it: a path
+// takes the first segment it reads, as resolve would.
+func (ev *evaluator) find(g *group, n *x12.Node, vals [][]byte) {
+	for i := range g.sources {
+		src := &g.sources[i]
+		m := n
+		if src.loops != nil {
+			if m = follow(n, src.loops); m == nil {
+				continue
+			}
+		}
+		left := src.readers
+	scan:
+		for _, s := range m.Segments {
+			key := s.Key()
+			for j := range src.segs {
+				sr := &src.segs[j]
+				if sr.key != key {
+					continue
+				}
+				for k := range sr.readers {
+					r := &sr.readers[k]
+					if vals[r.slot] != nil {
+						continue
+					}
+					var val []byte
+					if r.plain {
+						val = s.Element(r.elem)
+					} else if val = r.path.read(s, ev.comp); val == nil {
+						continue
+					}
+					if val == nil {
+						val = empty
+					}
+					vals[r.slot] = val
+					if left--; left == 0 {
+						break scan
+					}
+				}
+				break
+			}
+		}
+	}
+}
+
+// empty is the value of an absent element, which is not nil: nil is no
+// value found.
+var empty = []byte{}
+
+// read returns the value p reads in s, a segment with p's ID, or nil when
+// s is not one p reads (a condition fails, the qualifier is not there).
+func (p *Path) read(s *x12.Segment, comp byte) []byte {
+	if !condOK(s, p.Cond) {
+		return nil
+	}
+	if p.Qual != "" {
+		for _, q := range p.quals {
+			if equal(s.Element(q), p.Qual) {
+				return orEmpty(s.Element(q + 1))
+			}
+		}
+		return nil
+	}
+	el := s.Element(p.Elem)
+	if p.Comp > 0 {
+		for c := 1; c < p.Comp; c++ {
+			k := bytes.IndexByte(el, comp)
+			if k < 0 {
+				return empty
+			}
+			el = el[k+1:]
+		}
+		if k := bytes.IndexByte(el, comp); k >= 0 {
+			el = el[:k]
+		}
+	}
+	return orEmpty(el)
+}
+
+func orEmpty(b []byte) []byte {
+	if b == nil {
+		return empty
+	}
+	return b
+}
+
+// resolve finds a path's value under n, as bytes of the input (no copy),
+// searching alone. Errors use it to find the segment a value came from.
 func (ev *evaluator) resolve(p *Path, n *x12.Node) (val []byte, seg *x12.Segment, ord int, found bool) {
 	n = follow(n, p.Loops)
 	if n == nil {
 		return nil, nil, 0, false
 	}
 	for i, s := range n.Segments {
-		if s.Key() != p.key || !condOK(s, p.Cond) {
-			continue
-		}
-		if p.Qual != "" {
-			for _, q := range p.quals {
-				if string(s.Element(q)) == p.Qual {
-					return s.Element(q + 1), s, n.Ordinals[i], true
-				}
-			}
-			continue
-		}
-		el := s.Element(p.Elem)
-		if p.Comp > 0 {
-			for c := 1; c < p.Comp; c++ {
-				k := bytes.IndexByte(el, ev.comp)
-				if k < 0 {
-					return nil, s, n.Ordinals[i], true
-				}
-				el = el[k+1:]
-			}
-			if k := bytes.IndexByte(el, ev.comp); k >= 0 {
-				el = el[:k]
+		if s.Key() == p.key {
+			if v := p.read(s, ev.comp); v != nil {
+				return v, s, n.Ordinals[i], true
 			}
 		}
-		return el, s, n.Ordinals[i], true
 	}
 	return nil, nil, 0, false
 }
@@ -276,62 +360,79 @@ func (ev *evaluator) fieldName(leaf string) string {
 	return b.String()
 }
 
-func (ev *evaluator) group(g *group, n *x12.Node, v reflect.Value) {
-	// String fields, most of the work, are set through their offset in the
-	// struct: reflect's Value.FieldByIndex and SetString would cost more
-	// than finding and converting the value.
-	base := v.Addr().UnsafePointer()
+// group fills the fields of g in the struct at base (of type g.typ) from
+// the loop instance n.
+func (ev *evaluator) group(g *group, n *x12.Node, base unsafe.Pointer) {
+	// The values of the paths are looked up first, all at once, then set
+	// field by field in the order of the mapping (the order of errors).
+	// They are held on the stack, which spares the garbage collector's
+	// write barrier that storing them in ev would cost.
+	var local [maxSlots][]byte
+	vals := local[:g.slots:g.slots]
+	if g.slots > maxSlots {
+		vals = make([][]byte, g.slots)
+	}
+	ev.find(g, n, vals)
 	for _, f := range g.fields {
-		switch {
-		case f.grp != nil && f.kind == reflect.Slice:
+		// Most values are copied as they are: without a call to scalar.
+		// String fields, most of the work, are set through their offset in
+		// the struct: reflect's Value.FieldByIndex and SetString would cost
+		// more than finding and converting the value.
+		if f.op == opCopy {
+			if raw := vals[f.slot]; printable(raw) && (f.conv == convText || canonicalDecimal(raw)) {
+				*(*string)(unsafe.Add(base, f.offset)) = ev.str(raw)
+				continue
+			}
+		}
+		switch f.op {
+		case opList:
 			ev.at = append(ev.at, pathStep{name: f.name})
-			ev.list(f, n, v.FieldByIndex(f.index))
+			ev.list(f, n, reflect.NewAt(g.typ, base).Elem().FieldByIndex(f.index))
 			ev.at = ev.at[:len(ev.at)-1]
-		case f.grp != nil:
+		case opObject:
 			scope := n
 			if f.grp.scope != nil {
 				if scope = follow(n, f.grp.scope); scope == nil {
 					continue
 				}
 			}
-			st := f.typ
-			if st.Kind() == reflect.Pointer {
-				st = st.Elem()
-			}
-			obj := reflect.New(st)
+			obj := reflect.New(f.grp.typ)
 			ev.at = append(ev.at, pathStep{name: f.name})
-			ev.group(f.grp, scope, obj.Elem())
+			ev.group(f.grp, scope, obj.UnsafePointer())
 			ev.at = ev.at[:len(ev.at)-1]
 			if obj.Elem().IsZero() {
 				continue
 			}
-			if fv := v.FieldByIndex(f.index); fv.Kind() == reflect.Pointer {
+			if fv := reflect.NewAt(g.typ, base).Elem().FieldByIndex(f.index); fv.Kind() == reflect.Pointer {
 				fv.Set(obj)
 			} else {
 				fv.Set(obj.Elem())
 			}
-		case f.kind == reflect.Slice:
-			var vals []string
-			for _, p := range f.paths {
-				if val, _, _, _ := ev.resolve(p, n); len(trimSpace(val)) > 0 {
-					vals = append(vals, ev.str(trimSpace(val)))
+		case opStrings:
+			var strs []string
+			for i := range f.paths {
+				if val := trimSpace(vals[f.slot+i]); len(val) > 0 {
+					strs = append(strs, ev.str(val))
 				}
 			}
-			if len(vals) > 0 {
-				v.FieldByIndex(f.index).Set(reflect.ValueOf(vals))
+			if len(strs) > 0 {
+				reflect.NewAt(g.typ, base).Elem().FieldByIndex(f.index).Set(reflect.ValueOf(strs))
 			}
 		default:
-			s, ok := ev.scalar(f, n)
+			s, ok := ev.scalar(f, n, vals)
 			switch {
 			case !ok:
 			case f.direct:
 				*(*string)(unsafe.Add(base, f.offset)) = s
 			default:
-				v.FieldByIndex(f.index).SetString(s)
+				reflect.NewAt(g.typ, base).Elem().FieldByIndex(f.index).SetString(s)
 			}
 		}
 	}
 }
+
+// maxSlots is how many path values a group holds on the stack.
+const maxSlots = 16
 
 func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value) {
 	// The instances go on ev.nodes, above those of the lists being filled
@@ -356,13 +457,15 @@ func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value) {
 	count := len(ev.nodes) - base
 	rules := f.grp.line != nil && (ev.sp.xref != nil || len(ev.sp.uom) > 0)
 	out := reflect.MakeSlice(fv.Type(), count, count)
+	// Element i is at i*size from the start of the slice's array, within
+	// it (i < count): the address reflect's out.Index(i).Addr() would give.
+	first, size := out.UnsafePointer(), f.grp.typ.Size()
 	for i := range count {
 		c := ev.nodes[base+i] // ev.nodes may have moved: lists nested in this one use it too
-		elem := out.Index(i)
 		ev.at = append(ev.at, pathStep{index: i + 1})
-		ev.group(f.grp, c, elem)
+		ev.group(f.grp, c, unsafe.Add(first, uintptr(i)*size))
 		if rules {
-			ev.lineRules(f.grp.line, elem, c)
+			ev.lineRules(f.grp.line, out.Index(i), c)
 		}
 		ev.at = ev.at[:len(ev.at)-1]
 	}
@@ -470,23 +573,23 @@ func jsonFieldValues(v reflect.Value) map[string]reflect.Value {
 	return out
 }
 
-// scalar returns the value of a string field, if it has one.
-func (ev *evaluator) scalar(f *field, n *x12.Node) (string, bool) {
+// scalar returns the value of a string field, if it has one; vals are
+// the values of its group's paths.
+func (ev *evaluator) scalar(f *field, n *x12.Node, vals [][]byte) (string, bool) {
 	var raw []byte
-	var seg *x12.Segment
-	var ord int
 	switch {
 	case len(f.paths) > 1:
-		for _, p := range f.paths { // the first path that has a value
-			if raw, seg, ord, _ = ev.resolve(p, n); len(trimSpace(raw)) > 0 {
+		for i := range f.paths { // the first path that has a value
+			if raw = trimSpace(vals[f.slot+i]); len(raw) > 0 {
 				break
 			}
 		}
 	case f.path != nil:
-		raw, seg, ord, _ = ev.resolve(f.path, n)
+		raw = trimSpace(vals[f.slot])
 	}
-	v, err := ev.canonical(f, trimSpace(raw))
+	v, err := ev.canonical(f, raw)
 	if err != nil {
+		seg, ord := ev.locate(f, n, vals)
 		ev.fail(n, seg, ord, f.name, f, "%v", err)
 		return "", false
 	}
@@ -496,6 +599,7 @@ func (ev *evaluator) scalar(f *field, n *x12.Node) (string, bool) {
 			if f.path != nil {
 				where = fmt.Sprintf("is missing: no value at %s", f.path.Raw)
 			}
+			seg, ord := ev.locate(f, n, vals)
 			ev.fail(n, seg, ord, f.name, f, "required field %s", where)
 		}
 		return "", false
@@ -503,13 +607,38 @@ func (ev *evaluator) scalar(f *field, n *x12.Node) (string, bool) {
 	return v, true
 }
 
+// locate finds again the segment that the value of a field came from (the
+// first of its paths that has a value, else the last), for an error: only
+// errors need it, so find does not keep it.
+func (ev *evaluator) locate(f *field, n *x12.Node, vals [][]byte) (*x12.Segment, int) {
+	p := f.path
+	if len(f.paths) > 1 {
+		for i, q := range f.paths {
+			if p = q; len(trimSpace(vals[f.slot+i])) > 0 {
+				break
+			}
+		}
+	}
+	if p == nil {
+		return nil, 0
+	}
+	_, seg, ord, _ := ev.resolve(p, n)
+	return seg, ord
+}
+
 // trimSpace is bytes.TrimSpace, returning at once the usual value that
 // starts and ends with a printable ASCII character.
 func trimSpace(b []byte) []byte {
-	if len(b) == 0 || b[0] > ' ' && b[0] < utf8.RuneSelf && b[len(b)-1] > ' ' && b[len(b)-1] < utf8.RuneSelf {
+	if len(b) == 0 || printable(b) {
 		return b
 	}
 	return bytes.TrimSpace(b)
+}
+
+// printable reports whether b starts and ends with a printable ASCII
+// character (so that trimSpace leaves it as it is and it is not empty).
+func printable(b []byte) bool {
+	return len(b) > 0 && b[0]-'!' <= '~'-'!' && b[len(b)-1]-'!' <= '~'-'!'
 }
 
 // canonical converts an X12 value (trimmed) into the canonical form of the
@@ -574,9 +703,12 @@ func (ev *evaluator) str(v []byte) string {
 	if len(v) == 0 {
 		return ""
 	}
-	start := len(ev.text(len(v)))
-	ev.buf = append(ev.buf, v...)
-	return unsafe.String(&ev.buf[start], len(v))
+	b := ev.text(len(v))
+	start := len(b)
+	b = b[:start+len(v)]
+	copy(b[start:], v)
+	ev.buf = ev.buf[:len(b)] // the same array: no pointer written
+	return unsafe.String(&b[start], len(v))
 }
 
 // date returns century+year-month-day as a string (see text).

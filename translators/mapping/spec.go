@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,7 +63,35 @@ type group struct {
 	scope  []Step    // object: the loop instance holding its fields
 	entry  *x12.Entry
 	fields []*field
+	typ    reflect.Type // the struct the fields are in
 	at     pos
+
+	// The paths of the fields, arranged by the loop instance they read
+	// (see evaluator.find); each path's value goes to its slot.
+	sources []source
+	slots   int
+}
+
+// source is the loop instance some of a group's paths read: the group's
+// own, or the one its loop steps lead to.
+type source struct {
+	loops   []Step       // from the group's loop instance (none: that instance)
+	segs    []segReaders // by segment ID, in order of first use
+	readers int          // in all of segs
+}
+
+// segReaders are the paths that read one segment ID of a source.
+type segReaders struct {
+	key     uint32 // the segment ID, as x12.Segment.Key gives it
+	readers []reader
+}
+
+// reader is one path of a source.
+type reader struct {
+	slot  int
+	elem  int   // with plain: the element the path reads
+	plain bool  // the path reads element elem: no condition, qualifier or component
+	path  *Path // otherwise, read as it says
 }
 
 type field struct {
@@ -85,6 +114,33 @@ type field struct {
 	cnst     string
 	required bool
 	at       pos
+	slot     int // the value of path, or of each of paths from here on (see group.sources)
+	op       operation
+}
+
+// operation is how a field is filled, decided once per field.
+type operation uint8
+
+const (
+	opString  operation = iota // a string: its value converted (evaluator.scalar)
+	opCopy                     // a string at offset: its one path's value as it is, or a decimal
+	opStrings                  // a []string: the values of its paths
+	opObject                   // a struct: a group
+	opList                     // a list of structs: a group per loop instance
+)
+
+func (f *field) operation() operation {
+	switch {
+	case f.grp != nil && f.kind == reflect.Slice:
+		return opList
+	case f.grp != nil:
+		return opObject
+	case f.kind == reflect.Slice:
+		return opStrings
+	case f.direct && f.path != nil && len(f.paths) <= 1 && (f.conv == convText || f.conv == convDecimal):
+		return opCopy
+	}
+	return opString
 }
 
 type assign struct {
@@ -463,7 +519,7 @@ func fieldNames(m map[string]reflect.StructField) string {
 
 // group compiles a group: the document, an object or an array element.
 func (c *compiler) group(n *yaml.Node, t reflect.Type, entry *x12.Entry, name string, isDoc, list bool) (*group, error) {
-	g := &group{entry: entry, at: c.at(n)}
+	g := &group{entry: entry, at: c.at(n), typ: t}
 	fieldsNode := n
 	if !isDoc {
 		kv, err := c.pairs(n, "a group", "each", "hl", "or_self", "scope", "fields")
@@ -542,9 +598,57 @@ func (c *compiler) group(n *yaml.Node, t reflect.Type, entry *x12.Entry, name st
 		if f.kind == reflect.String {
 			f.offset, f.direct = fieldOffset(t, sf.Index)
 		}
+		f.op = f.operation()
 		g.fields = append(g.fields, f)
 	}
+	g.arrange()
 	return g, nil
+}
+
+// arrange gives each path the group's fields read a slot, and groups the
+// paths by the loop instance they read, so that each instance is found
+// once and its segments scanned once for all the paths that read it.
+func (g *group) arrange() {
+	byLoops := map[string]int{} // the loop steps of a path, as written -> source
+	add := func(p *Path) int {
+		loops := "" // the steps as written: PID[PID01=F] of PID[PID01=F]/PID05
+		if i := strings.LastIndexByte(p.Raw, '/'); i >= 0 {
+			loops = p.Raw[:i]
+		}
+		i, ok := byLoops[loops]
+		if !ok {
+			i = len(g.sources)
+			byLoops[loops] = i
+			g.sources = append(g.sources, source{loops: p.Loops})
+		}
+		src := &g.sources[i]
+		j := slices.IndexFunc(src.segs, func(sr segReaders) bool { return sr.key == p.key })
+		if j < 0 {
+			j = len(src.segs)
+			src.segs = append(src.segs, segReaders{key: p.key})
+		}
+		r := reader{slot: g.slots, path: p}
+		if len(p.Cond) == 0 && p.Qual == "" && p.Comp == 0 {
+			r.plain, r.elem = true, p.Elem
+		}
+		src.segs[j].readers = append(src.segs[j].readers, r)
+		src.readers++
+		g.slots++
+		return r.slot
+	}
+	for _, f := range g.fields {
+		switch {
+		case f.grp != nil:
+		case f.kind == reflect.Slice || len(f.paths) > 1:
+			for i, p := range f.paths {
+				if s := add(p); i == 0 {
+					f.slot = s
+				}
+			}
+		case f.path != nil:
+			f.slot = add(f.path)
+		}
+	}
 }
 
 func (c *compiler) stringList(n *yaml.Node, what string) ([]string, error) {
