@@ -82,7 +82,9 @@ type Reader struct {
 	class       [256]uint8 // byte classes of the fast path
 	fast        bool       // single-byte terminator: the fast path applies
 	noFast      bool       // tests: always take the careful path
-	keep        bool       // never reuse buffer memory (Validator.KeepSegments)
+	keep        bool       // never overwrite bytes handed out (Validator.KeepSegments)
+	retired     [][]byte   // with keep: buffers left to the segments handed out
+	spare       [][]byte   // with keep: buffers free again (see recycle)
 	header      isaHeader
 	inISA       bool
 	started     bool
@@ -119,8 +121,15 @@ func (r *Reader) fill() bool {
 		return false
 	}
 	if r.r > 0 && r.keep {
-		// Segments handed out may be kept: leave them their bytes.
-		nb := make([]byte, len(r.buf))
+		// Segments handed out may be kept: leave them their bytes, and
+		// go on in a spare buffer or a new one.
+		var nb []byte
+		if n := len(r.spare); n > 0 {
+			nb, r.spare = r.spare[n-1], r.spare[:n-1]
+		} else {
+			nb = make([]byte, len(r.buf))
+		}
+		r.retired = append(r.retired, r.buf)
 		r.w = copy(nb, r.buf[r.r:r.w])
 		r.base += int64(r.r)
 		r.r = 0
@@ -157,6 +166,18 @@ func (r *Reader) fill() bool {
 	}
 	r.srcErr = io.ErrNoProgress
 	return false
+}
+
+// recycle tells a keeping Reader that no segment handed out so far is
+// needed any more: their buffers may be used again.
+func (r *Reader) recycle() {
+	for _, b := range r.retired {
+		if len(b) == len(r.buf) {
+			r.spare = append(r.spare, b)
+		}
+	}
+	clear(r.retired)
+	r.retired = r.retired[:0]
 }
 
 func (r *Reader) atEOF() bool { return r.srcErr != nil }

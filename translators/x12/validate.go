@@ -238,6 +238,9 @@ func (st *state) push(e *Entry) {
 		inst = st.instances
 		if st.v.KeepSegments && st.set != nil {
 			st.set.Loops = append(st.set.Loops, LoopInstance{ID: e.Loop, Parent: int32(st.stack[d-1].inst)})
+			if st.v.ReuseSegments {
+				st.kept.loops = st.set.Loops
+			}
 		}
 	}
 	st.stack = append(st.stack, frame{entry: e, counts: c, inst: inst})
@@ -746,6 +749,9 @@ func (st *state) st(seg *Segment) {
 	st.stack = st.stack[:0]
 	st.instances = 0
 	if st.v.KeepSegments && st.v.ReuseSegments {
+		// The segments of earlier sets are no longer needed (they lie
+		// in buffers the reader left before this ST).
+		st.rd.recycle()
 		k := &st.kept
 		k.elems, k.segs = k.elems[:0], k.segs[:0]
 		s.Raw, s.Owner, s.Loops = k.raw[:0], k.owner[:0], k.loops[:0]
