@@ -20,6 +20,9 @@ type Segment struct {
 	Plain bool
 	key   uint32 // segKey of the ID when set by the fast path, else 0
 	raw   []byte // the elements with their separators, when they lie in one run
+	// kept is set when Elements lies in a chunk the Reader does not reuse
+	// before recycle (Reader.keep): keeping the segment needs no copy.
+	kept bool
 }
 
 // Key returns the segment ID packed as segKey does.
@@ -85,6 +88,10 @@ type Reader struct {
 	keep        bool       // never overwrite bytes handed out (Validator.KeepSegments)
 	retired     [][]byte   // with keep: buffers left to the segments handed out
 	spare       [][]byte   // with keep: buffers free again (see recycle)
+	chunks      [][][]byte // with keep: where the fast path puts element slices
+	chunk       int        // the chunk in use, an index in chunks
+	free        [][]byte   // the unused rest of chunks[chunk]
+	own         [][]byte   // element slices reused from segment to segment
 	header      isaHeader
 	inISA       bool
 	started     bool
@@ -95,7 +102,7 @@ type Reader struct {
 
 // NewReader returns a Reader that reads from src.
 func NewReader(src io.Reader) *Reader {
-	return &Reader{src: src, buf: make([]byte, 64<<10)}
+	return &Reader{src: src, buf: make([]byte, 64<<10), chunk: -1}
 }
 
 // Delimiters returns the delimiters of the current interchange.
@@ -178,6 +185,12 @@ func (r *Reader) recycle() {
 	}
 	clear(r.retired)
 	r.retired = r.retired[:0]
+	// The chunk in use holds the segment just handed out: it stays in use,
+	// first in line; the others are free again.
+	if r.chunk > 0 {
+		r.chunks[0], r.chunks[r.chunk] = r.chunks[r.chunk], r.chunks[0]
+		r.chunk = 0
+	}
 }
 
 func (r *Reader) atEOF() bool { return r.srcErr != nil }
@@ -316,12 +329,12 @@ func (r *Reader) nextISA() (*Segment, error) {
 	}
 	r.delims.Suffix = string(suffix[:n])
 	r.seg.Offset = off
-	r.seg.Plain, r.seg.key, r.seg.raw = false, 0, nil
-	r.seg.Elements = r.seg.Elements[:0]
-	r.seg.Elements = append(r.seg.Elements, []byte("ISA"))
+	r.seg.Plain, r.seg.key, r.seg.raw, r.seg.kept = false, 0, nil, false
+	els := append(r.own[:0], []byte("ISA"))
 	for f := 1; f <= 16; f++ {
-		r.seg.Elements = append(r.seg.Elements, []byte(h.fields[f]))
+		els = append(els, []byte(h.fields[f]))
 	}
+	r.seg.Elements, r.own = els, els
 	return &r.seg, nil
 }
 
@@ -371,7 +384,13 @@ func (r *Reader) nextFast() (*Segment, bool) {
 		return nil, false
 	}
 	b := buf[i:]
-	els := r.seg.Elements[:0]
+	els := r.own[:0]
+	if r.keep {
+		if cap(r.free) < 64 {
+			r.nextChunk()
+		}
+		els = r.free[:0]
+	}
 	start := 0
 	plain := true
 	for j := 0; j < len(b); j++ {
@@ -401,7 +420,13 @@ func (r *Reader) nextFast() (*Segment, bool) {
 			if start == 0 {
 				r.seg.key = segKey(b[:j])
 			}
-			r.seg.Elements = append(els, b[start:j:j])
+			els = append(els, b[start:j:j])
+			r.seg.Elements = els
+			if r.seg.kept = r.keep; r.keep {
+				r.free = els[len(els):]
+			} else {
+				r.own = els
+			}
 			r.seg.Offset = r.base + int64(i)
 			r.seg.Plain = plain
 			r.seg.raw = b[:j:j]
@@ -410,12 +435,27 @@ func (r *Reader) nextFast() (*Segment, bool) {
 		case clsMark:
 			plain = false
 		default:
-			r.seg.Elements = els
+			if !r.keep {
+				r.own = els
+			}
 			return nil, false
 		}
 	}
-	r.seg.Elements = els
+	if !r.keep {
+		r.own = els
+	}
 	return nil, false
+}
+
+// nextChunk moves the fast path of a keeping Reader on to a fresh chunk
+// for element slices.
+func (r *Reader) nextChunk() {
+	r.chunk++
+	if r.chunk >= len(r.chunks) {
+		r.chunks = append(r.chunks, make([][]byte, 0, 4096))
+		r.chunk = len(r.chunks) - 1
+	}
+	r.free = r.chunks[r.chunk][:0]
 }
 
 func (r *Reader) nextSegment() (*Segment, error) {
@@ -538,7 +578,7 @@ func (r *Reader) dropLineBreaks(raw []byte, off int64) []byte {
 func (r *Reader) split(raw []byte, off int64) {
 	whole := raw[:len(raw):len(raw)]
 	sep := r.delims.Element
-	els := r.seg.Elements[:0]
+	els := r.own[:0]
 	for {
 		i := bytes.IndexByte(raw, sep)
 		if i < 0 {
@@ -548,7 +588,7 @@ func (r *Reader) split(raw []byte, off int64) {
 		els = append(els, raw[:i:i])
 		raw = raw[i+1:]
 	}
-	r.seg.Elements = els
+	r.seg.Elements, r.own, r.seg.kept = els, els, false
 	r.seg.Offset = off
 	r.seg.Plain = false
 	r.seg.key = 0

@@ -248,23 +248,29 @@ func (st *state) push(e *Entry) {
 
 // keep records seg and the loop instance it sits in (Validator.KeepSegments).
 // The kept segment shares its bytes with the reader, which never reuses
-// its buffer when segments are kept; only the element slices are copied,
-// into chunks that are never reused, at a few allocations per chunk
-// instead of several per segment.
+// its buffer when segments are kept, and, from the reader's fast path, its
+// element slices too (Segment.kept); other element slices are copied into
+// chunks that are never reused, at a few allocations per chunk instead of
+// several per segment.
 func (st *state) keep(seg *Segment) {
 	if !st.v.KeepSegments || st.set == nil {
 		return
 	}
 	k := &st.kept
-	if cap(k.elems)-len(k.elems) < len(seg.Elements) {
-		k.elems = make([][]byte, 0, max(len(seg.Elements), 4096))
+	els := seg.Elements
+	if !seg.kept {
+		// The reader reuses these element slices: copy them.
+		if cap(k.elems)-len(k.elems) < len(els) {
+			k.elems = make([][]byte, 0, max(len(els), 4096))
+		}
+		first := len(k.elems)
+		k.elems = append(k.elems, els...)
+		els = k.elems[first:len(k.elems):len(k.elems)]
 	}
 	if len(k.segs) == cap(k.segs) {
 		k.segs = make([]Segment, 0, 512)
 	}
-	first := len(k.elems)
-	k.elems = append(k.elems, seg.Elements...)
-	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: k.elems[first:len(k.elems):len(k.elems)]})
+	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: els[:len(els):len(els)]})
 	s := st.set
 	s.Raw = append(s.Raw, &k.segs[len(k.segs)-1])
 	owner := int32(0)
