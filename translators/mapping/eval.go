@@ -170,9 +170,9 @@ func oneOf(l []string, v []byte) bool {
 	return false
 }
 
-// equal is string(b) == s for the short codes and qualifiers that mappings
-// compare, without the call that == makes to compare bytes.
-func equal(b []byte, s string) bool {
+// equal is string(b) == s for the short IDs, codes and qualifiers that
+// mappings compare, without the call that == makes to compare bytes.
+func equal[T []byte | string](b T, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}
@@ -187,7 +187,7 @@ func equal(b []byte, s string) bool {
 // children appends to out the loop instances directly under n that match st.
 func children(out []*x12.Node, n *x12.Node, st Step) []*x12.Node {
 	for _, c := range n.Children {
-		if c.LoopID == st.Loop && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
+		if equal(c.LoopID, st.Loop) && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
 			out = append(out, c)
 		}
 	}
@@ -211,7 +211,7 @@ func follow(n *x12.Node, steps []Step) *x12.Node {
 func child(n *x12.Node, st Step) *x12.Node {
 	if len(st.Cond) == 0 || len(st.Cond[0].Values) < 2 {
 		for _, c := range n.Children {
-			if c.LoopID == st.Loop && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
+			if equal(c.LoopID, st.Loop) && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
 				return c
 			}
 		}
@@ -220,7 +220,7 @@ func child(n *x12.Node, st Step) *x12.Node {
 	first := st.Cond[0]
 	for _, v := range first.Values {
 		for _, c := range n.Children {
-			if c.LoopID == st.Loop && len(c.Segments) > 0 && string(c.Segments[0].Element(first.Elem)) == v && condOK(c.Segments[0], st.Cond[1:]) {
+			if equal(c.LoopID, st.Loop) && len(c.Segments) > 0 && equal(c.Segments[0].Element(first.Elem), v) && condOK(c.Segments[0], st.Cond[1:]) {
 				return c
 			}
 		}
@@ -252,23 +252,24 @@ func (ev *evaluator) find(g *group, n *x12.Node, vals [][]byte) {
 				if sr.key != key {
 					continue
 				}
+				if len(sr.plain) > 0 && vals[sr.plain[0].slot] == nil { // the first such segment
+					for _, r := range sr.plain {
+						vals[r.slot] = orEmpty(s.Element(r.elem))
+					}
+					if left -= len(sr.plain); left == 0 {
+						break scan
+					}
+				}
 				for k := range sr.readers {
 					r := &sr.readers[k]
 					if vals[r.slot] != nil {
 						continue
 					}
-					var val []byte
-					if r.plain {
-						val = s.Element(r.elem)
-					} else if val = r.path.read(s, ev.comp); val == nil {
-						continue
-					}
-					if val == nil {
-						val = empty
-					}
-					vals[r.slot] = val
-					if left--; left == 0 {
-						break scan
+					if val := r.path.read(s, ev.comp); val != nil {
+						vals[r.slot] = val
+						if left--; left == 0 {
+							break scan
+						}
 					}
 				}
 				break

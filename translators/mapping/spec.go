@@ -82,16 +82,20 @@ type source struct {
 
 // segReaders are the paths that read one segment ID of a source.
 type segReaders struct {
-	key     uint32 // the segment ID, as x12.Segment.Key gives it
-	readers []reader
+	key     uint32        // the segment ID, as x12.Segment.Key gives it
+	plain   []plainReader // paths that read an element of the first such segment
+	readers []reader      // the others: with a condition, a qualifier or a component
 }
 
-// reader is one path of a source.
+// plainReader is a path that reads element elem, with no condition.
+type plainReader struct {
+	slot, elem int
+}
+
+// reader is a path that reads the first segment it says it reads.
 type reader struct {
-	slot  int
-	elem  int   // with plain: the element the path reads
-	plain bool  // the path reads element elem: no condition, qualifier or component
-	path  *Path // otherwise, read as it says
+	slot int
+	path *Path
 }
 
 type field struct {
@@ -627,14 +631,15 @@ func (g *group) arrange() {
 			j = len(src.segs)
 			src.segs = append(src.segs, segReaders{key: p.key})
 		}
-		r := reader{slot: g.slots, path: p}
-		if len(p.Cond) == 0 && p.Qual == "" && p.Comp == 0 {
-			r.plain, r.elem = true, p.Elem
+		slot := g.slots
+		if sr := &src.segs[j]; len(p.Cond) == 0 && p.Qual == "" && p.Comp == 0 {
+			sr.plain = append(sr.plain, plainReader{slot: slot, elem: p.Elem})
+		} else {
+			sr.readers = append(sr.readers, reader{slot: slot, path: p})
 		}
-		src.segs[j].readers = append(src.segs[j].readers, r)
 		src.readers++
 		g.slots++
-		return r.slot
+		return slot
 	}
 	for _, f := range g.fields {
 		switch {
