@@ -1,6 +1,8 @@
 package x12_test
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -32,5 +34,49 @@ func TestFastPathsAgree(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestKeptSegmentsIntact keeps the segments of a file many reader buffers
+// long and checks each against the input: kept segments share the
+// reader's bytes and element slices, which must never be overwritten while
+// they are kept (to the end without ReuseSegments, during the set's
+// callback with it).
+func TestKeptSegmentsIntact(t *testing.T) {
+	reg := x12.MustLoadRegistry()
+	data := x12gen.Bytes(x12gen.Options{Set: "856", Version: "005010", Seed: 5}, 2<<20)
+	check := func(t *testing.T, s *x12.SetResult) {
+		if len(s.Raw) != s.Segments || len(s.Owner) != len(s.Raw) {
+			t.Fatalf("set %s: %d kept segments, %d owners, %d counted", s.Control, len(s.Raw), len(s.Owner), s.Segments)
+		}
+		for _, seg := range s.Raw {
+			end := bytes.IndexByte(data[seg.Offset:], '~')
+			want := string(data[seg.Offset : seg.Offset+int64(end)])
+			if got := string(bytes.Join(seg.Elements, []byte("*"))); got != want {
+				t.Fatalf("set %s: segment at %d kept as %q, read as %q", s.Control, seg.Offset, got, want)
+			}
+		}
+	}
+	for _, reuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reuse=%v", reuse), func(t *testing.T) {
+			var sets []*x12.SetResult
+			v := &x12.Validator{Registry: reg, KeepSegments: true, ReuseSegments: reuse}
+			err := v.Validate(bytes.NewReader(data), x12.Events{Set: func(s *x12.SetResult) {
+				if reuse {
+					check(t, s)
+				} else {
+					sets = append(sets, s)
+				}
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range sets {
+				check(t, s)
+			}
+			if !reuse && len(sets) < 100 {
+				t.Fatalf("only %d sets", len(sets))
+			}
+		})
 	}
 }

@@ -86,6 +86,7 @@ type Reader struct {
 	fast        bool       // single-byte terminator: the fast path applies
 	noFast      bool       // tests: always take the careful path
 	keep        bool       // never overwrite bytes handed out (Validator.KeepSegments)
+	reuse       bool       // with keep: recycle will be called (Validator.ReuseSegments)
 	retired     [][]byte   // with keep: buffers left to the segments handed out
 	spare       [][]byte   // with keep: buffers free again (see recycle)
 	chunks      [][][]byte // with keep: where the fast path puts element slices
@@ -136,7 +137,9 @@ func (r *Reader) fill() bool {
 		} else {
 			nb = make([]byte, len(r.buf))
 		}
-		r.retired = append(r.retired, r.buf)
+		if r.reuse {
+			r.retired = append(r.retired, r.buf)
+		}
 		r.w = copy(nb, r.buf[r.r:r.w])
 		r.base += int64(r.r)
 		r.r = 0
@@ -450,6 +453,11 @@ func (r *Reader) nextFast() (*Segment, bool) {
 // nextChunk moves the fast path of a keeping Reader on to a fresh chunk
 // for element slices.
 func (r *Reader) nextChunk() {
+	if !r.reuse {
+		// Nothing comes back: the kept segments alone hold their chunks.
+		r.free = make([][]byte, 0, 4096)
+		return
+	}
 	r.chunk++
 	if r.chunk >= len(r.chunks) {
 		r.chunks = append(r.chunks, make([][]byte, 0, 4096))

@@ -139,6 +139,7 @@ type Validator struct {
 func (v *Validator) Validate(src io.Reader, ev Events) error {
 	rd := NewReader(src)
 	rd.keep = v.KeepSegments // kept segments share the reader's bytes
+	rd.reuse = v.KeepSegments && v.ReuseSegments
 	st := &state{v: v, ev: ev, rd: rd, careful: v.careful}
 	if v.Registry == nil {
 		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, careful: v.careful}
