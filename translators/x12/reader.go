@@ -397,13 +397,11 @@ func (r *Reader) nextFast() (*Segment, bool) {
 	start := 0
 	plain := true
 	for j := 0; j < len(b); j++ {
-		for j < len(b) && cls[b[j]] == clsData {
-			j++ // the tight loop: ordinary data bytes
+		c := cls[b[j]]
+		if c == clsData {
+			continue // the tight loop: ordinary data bytes
 		}
-		if j == len(b) {
-			break
-		}
-		switch cls[b[j]] {
+		switch c {
 		case clsElement:
 			if start == 0 {
 				// segKey(b[:j]), spelled out for the IDs of two and
