@@ -213,7 +213,8 @@ type frame struct {
 	entry  *Entry
 	pos    int
 	counts []int
-	inst   int // loop instance number within the set, for Tree
+	inst   int    // loop instance number within the set, for Tree
+	bloom  uint64 // what a segment may find here: entry.bloom for the set, entry.tail for a loop
 }
 
 // push opens a loop instance (or, first, the set's root) whose first entry
@@ -244,7 +245,11 @@ func (st *state) push(e *Entry) {
 			}
 		}
 	}
-	st.stack = append(st.stack, frame{entry: e, counts: c, inst: inst})
+	bloom := e.bloom
+	if d > 0 {
+		bloom = e.tail // a loop's trigger starts a new iteration: the parent's business
+	}
+	st.stack = append(st.stack, frame{entry: e, counts: c, inst: inst, bloom: bloom})
 }
 
 // keep records seg and the loop instance it sits in (Validator.KeepSegments).
@@ -899,9 +904,10 @@ func validSegmentID(id []byte) bool {
 func (st *state) place(seg *Segment) {
 	id := seg.Elements[0]
 	key := seg.Key()
+	bit := keyBit(key)
 	for depth := len(st.stack) - 1; depth >= 0; depth-- {
 		f := &st.stack[depth]
-		if bloom := f.entry.bloom; depth > 0 && f.entry.tail&keyBit(key) == 0 || bloom&keyBit(key) == 0 {
+		if f.bloom&bit == 0 {
 			continue // nothing in this loop (past its trigger) has that ID
 		}
 		body := f.entry.Body
@@ -1252,7 +1258,19 @@ func plainElements(els [][]byte, def *SegmentDef, plain bool) (uint64, bool) {
 			if len(v) < c.min || len(v) > c.max {
 				return 0, false
 			}
-			if k, ok := codeIndex(v); !ok || c.codeBits[k/64]&(1<<(k%64)) == 0 {
+			// codeIndex, inlined by hand
+			if len(v) > 3 {
+				return 0, false
+			}
+			k := uint(0)
+			for _, b := range v {
+				d := codeDigits[b]
+				if d == 0 {
+					return 0, false
+				}
+				k = k*37 + uint(d)
+			}
+			if k/64 >= uint(len(c.codeBits)) || c.codeBits[k/64]&(1<<(k%64)) == 0 {
 				return 0, false
 			}
 		case opCodes:
