@@ -201,7 +201,7 @@ type state struct {
 	pool      [][]int         // count slices, one per loop depth
 	kept      keptChunks      // where kept segments are copied
 	anClass   [256]uint8      // byte classes for text values (see setANClass)
-	found     [256]foundMemo  // see find
+	found     [256]foundMemo  // see scan
 	syntaxOK  [64]struct {    // see checkSyntaxNotes
 		def     *SegmentDef
 		present uint64
@@ -917,7 +917,13 @@ func (st *state) place(seg *Segment) {
 			// parent's business.
 			from = 1
 		}
-		if i := st.find(f.entry, from, key); i >= 0 {
+		// The remembered answer (see scan), else a scan.
+		m := &st.found[uint8((key^f.entry.key+uint32(from))*2654435761>>24)]
+		i := int(m.i)
+		if m.key != key || m.loop != f.entry || m.from != int32(from) {
+			i = st.scan(m, f.entry, from, key)
+		}
+		if i >= 0 {
 			e := body[i]
 			// Found: close the inner loops, then the skipped entries.
 			for d := len(st.stack) - 1; d > depth; d-- {
@@ -984,19 +990,16 @@ func (st *state) place(seg *Segment) {
 
 var hlKey, seKey = segKey([]byte("HL")), segKey([]byte("SE"))
 
-// find returns the index of the first entry of loop's body, at from or
-// after, that the segment ID key starts, or -1. Placing a segment asks the
-// same few questions over and over (a PID after a PO1, the next PO1 in the
-// PO1 loop), and the answer to each depends on nothing else: remember the
-// answers in a small direct-mapped table instead of scanning the body,
-// which holds some thirty entries in an 850's PO1 loop.
-func (st *state) find(loop *Entry, from int, key uint32) int {
+// scan returns the index of the first entry of loop's body, at from or
+// after, that the segment ID key starts, or -1, and remembers the answer
+// in m, a slot of st.found. Placing a segment asks the same few questions
+// over and over (a PID after a PO1, the next PO1 in the PO1 loop), and the
+// answer to each depends on nothing else: place looks in st.found first
+// instead of scanning the body, which holds some thirty entries in an
+// 850's PO1 loop.
+func (st *state) scan(m *foundMemo, loop *Entry, from int, key uint32) int {
 	if key == 0 {
 		return -1
-	}
-	m := &st.found[(key*2654435761+uint32(from)*40503+loop.key*0x85ebca6b)>>24]
-	if m.loop == loop && m.from == int32(from) && m.key == key && !st.careful {
-		return int(m.i)
 	}
 	i := -1
 	for j, k := range loop.keys[min(from, len(loop.keys)):] {
@@ -1005,11 +1008,13 @@ func (st *state) find(loop *Entry, from int, key uint32) int {
 			break
 		}
 	}
-	*m = foundMemo{loop: loop, from: int32(from), key: key, i: int32(i)}
+	if !st.careful {
+		*m = foundMemo{loop: loop, from: int32(from), key: key, i: int32(i)}
+	}
 	return i
 }
 
-// foundMemo is one answer of find.
+// foundMemo is one answer of scan.
 type foundMemo struct {
 	loop *Entry
 	from int32
