@@ -1294,19 +1294,7 @@ func plainElements(els [][]byte, def *SegmentDef, plain bool) (uint64, bool) {
 				return 0, false
 			}
 		case opR:
-			digits, dots := 0, 0
-			for j, b := range v {
-				switch {
-				case b >= '0' && b <= '9':
-					digits++
-				case b == '.':
-					dots++
-				case b == '-' && j == 0:
-				default:
-					return 0, false
-				}
-			}
-			if digits == 0 || dots > 1 || digits < c.min || digits > c.max {
+			if !decimalOK(v, c.min, c.max) {
 				return 0, false
 			}
 		case opDT:
@@ -1394,25 +1382,31 @@ func valueOK(ed *ElementDef, v []byte, plain bool, class *[256]uint8) bool {
 		}
 		return true
 	case kindR:
-		digits, dots := 0, 0
-		for i, c := range v {
-			switch {
-			case c >= '0' && c <= '9':
-				digits++
-			case c == '.':
-				dots++
-			case c == '-' && i == 0:
-			default:
-				return false
-			}
-		}
-		return digits > 0 && dots <= 1 && digits >= ed.Min && digits <= ed.Max
+		return decimalOK(v, ed.Min, ed.Max)
 	case kindDT:
 		return len(v) >= ed.Min && len(v) <= ed.Max && validDate(v)
 	case kindTM:
 		return len(v) >= ed.Min && len(v) <= ed.Max && validTime(v)
 	}
 	return false
+}
+
+// decimalOK reports whether v is an R value of min to max digits: an
+// optional minus sign, digits and at most one decimal point.
+func decimalOK(v []byte, min, max int) bool {
+	digits, dots := 0, 0
+	for i, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		case c == '-' && i == 0:
+		default:
+			return false
+		}
+	}
+	return digits > 0 && dots <= 1 && digits >= min && digits <= max
 }
 
 func (st *state) checkOne(level Level, seg *Segment, pos, rep int, ed *ElementDef, v []byte) {
