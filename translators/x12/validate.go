@@ -151,7 +151,14 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 		if rd.fast && rd.inISA && rd.err == nil {
 			if seg, ok := rd.nextFast(); ok {
 				st.segments++
-				st.segment(seg)
+				if st.setSchema != nil && st.set != nil && !envelopeKey(seg.key) {
+					// segment's common case, a call less
+					st.ordinal++
+					st.set.Segments++
+					st.place(seg)
+				} else {
+					st.segment(seg)
+				}
 				continue
 			}
 		}
