@@ -116,6 +116,10 @@ type Options struct {
 	// Sender, when set, is the partner that authenticated the upload: sets
 	// whose ISA sender is another partner (or nobody known) are refused.
 	Sender string
+	// Document, when set, receives each document as soon as it is made,
+	// and Result.Documents stays empty: memory then does not grow with the
+	// number of documents in the file.
+	Document func(canonical.Document)
 }
 
 // Inbound validates and translates every set in r. Invalid sets are not
@@ -190,6 +194,10 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 				} else {
 					res.Problems = append(res.Problems, err)
 				}
+				return
+			}
+			if opt.Document != nil {
+				opt.Document(doc)
 				return
 			}
 			res.Documents = append(res.Documents, doc)

@@ -16,6 +16,7 @@ import (
 	"github.com/edigate/edigate/partners"
 	"github.com/edigate/edigate/translators/canonical"
 	"github.com/edigate/edigate/translators/x12"
+	"github.com/edigate/edigate/translators/x12/x12gen"
 )
 
 var root = filepath.Join("..", "..")
@@ -202,6 +203,38 @@ func TestDemoPartners(t *testing.T) {
 		r := tr.Check(p, false)
 		if r.Failed {
 			t.Errorf("partner %s is not green:\n%s", p.ID, strings.Join(r.Lines, "\n"))
+		}
+	}
+}
+
+// TestStreamedDocuments: with Options.Document every document of a file of
+// many sets is handed over as it is made, the same as Result.Documents
+// would hold, and none is kept.
+func TestStreamedDocuments(t *testing.T) {
+	tr := MustTranslator(t, "")
+	data := x12gen.Bytes(x12gen.Options{Set: "856", Version: "005010", Seed: 11}, 512<<10)
+	kept, err := tr.Inbound(bytes.NewReader(data), Options{File: "kept"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamed []canonical.Document
+	res, err := tr.Inbound(bytes.NewReader(data), Options{File: "streamed", Document: func(d canonical.Document) {
+		streamed = append(streamed, d)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Documents) != 0 {
+		t.Errorf("%d documents kept while streaming", len(res.Documents))
+	}
+	if len(kept.Documents) < 50 || len(streamed) != len(kept.Documents) {
+		t.Fatalf("%d documents streamed, %d kept", len(streamed), len(kept.Documents))
+	}
+	for i := range streamed {
+		a, _ := json.Marshal(streamed[i])
+		b, _ := json.Marshal(kept.Documents[i])
+		if !bytes.Equal(a, b) {
+			t.Fatalf("document %d differs:\n%s\n%s", i, a, b)
 		}
 	}
 }

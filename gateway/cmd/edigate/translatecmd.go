@@ -116,7 +116,14 @@ func runTranslate(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		return 2
 	}
 	defer f.Close()
-	res, err := t.Inbound(bufio.NewReaderSize(f, 256<<10), translate.Options{Partner: *partner, File: name})
+	// Documents are printed as they are made, so that a file of any size
+	// translates in bounded memory.
+	out := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(out)
+	res, err := t.Inbound(bufio.NewReaderSize(f, 256<<10), translate.Options{Partner: *partner, File: name, Document: func(d canonical.Document) {
+		enc.Encode(d)
+	}})
+	out.Flush()
 	if err != nil {
 		fmt.Fprintf(stderr, "edigate: %s: %v\n", name, err)
 		if errors.Is(err, partners.ErrUnknownPartner) {
@@ -127,12 +134,6 @@ func runTranslate(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	for _, u := range res.Unknown {
 		fmt.Fprintf(stderr, "edigate: %s: note: no partner in %s has x12.isa %s; translated with the default mappings (the running gateway refuses this sender)\n", name, *tf.partners, u)
 	}
-	out := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(out)
-	for _, d := range res.Documents {
-		enc.Encode(d)
-	}
-	out.Flush()
 	for _, fa := range res.Acks {
 		fmt.Fprintf(stderr, "edigate: %s: functional acknowledgement %s of group %s %s: %s (%d of %d sets accepted)\n", name, fa.Kind, fa.GroupID, fa.GroupControl, fa.Status, fa.Accepted, fa.Received)
 	}
