@@ -86,7 +86,7 @@ func (a *Acknowledger) Events(next Events) Events {
 			a.groups = append(a.groups, cur)
 		}
 		kept := *s
-		kept.Raw = nil
+		kept.Raw, kept.Owner, kept.Loops = nil, nil, nil // with ReuseSegments they are reused by the next set
 		cur.sets = append(cur.sets, &kept)
 		if next.Set != nil {
 			next.Set(s)

@@ -80,3 +80,53 @@ func TestKeptSegmentsIntact(t *testing.T) {
 		})
 	}
 }
+
+// TestKeptSegmentsAfterLongOnes: with ReuseSegments, the reader's buffer
+// grows for two long segments in a row after buffers of a long set came
+// back for reuse; the smaller spare buffers must not take the unread rest
+// (they did once: input was lost, or the reader panicked). Kept segments
+// match the input and the findings are those of a validation that keeps
+// nothing.
+func TestKeptSegmentsAfterLongOnes(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("ISA*00*          *00*          *ZZ*ACMESUPPLY     *ZZ*EDIGATE        *261126*1200*U*00401*000000001*0*P*>~\n")
+	b.WriteString("GS*PO*ACMESUPPLY*EDIGATE*20261126*1200*1*X*004010~\n")
+	po := func(ctl string, lines int) {
+		fmt.Fprintf(&b, "ST*850*%s~\nBEG*00*SA*PO%s**20261126~\n", ctl, ctl)
+		for i := range lines {
+			fmt.Fprintf(&b, "PO1*%d*10*EA*12.50**VP*WIDGET-%d*BP*SKU-001~\n", i+1, i)
+		}
+		fmt.Fprintf(&b, "CTT*%d~\nSE*%d*%s~\n", lines, lines+4, ctl)
+	}
+	po("0001", 4000) // some 190 KB: buffers the reader left come back at the next ST
+	b.WriteString("ST*850*0002~\nBEG*00*SA*PO0002**20261126~\n")
+	b.WriteString("NTE*GEN*" + strings.Repeat("A", 150<<10) + "~\n") // the buffer grows to 256 KB
+	b.WriteString("NTE*GEN*" + strings.Repeat("B", 120<<10) + "~\n") // more unread than a 64 KB spare holds
+	b.WriteString("CTT*0~\nSE*6*0002~\n")
+	po("0003", 4000)
+	b.WriteString("GE*3*1~\nIEA*1*000000001~\n")
+	data := []byte(b.String())
+
+	reg := x12.MustLoadRegistry()
+	var got []string
+	sets := 0
+	v := &x12.Validator{Registry: reg, KeepSegments: true, ReuseSegments: true}
+	err := v.Validate(bytes.NewReader(data), x12.Events{
+		Issue: func(e *x12.ParseError) { got = append(got, fmt.Sprintf("%s %s %s", e.Position(), e.Code, e.Message)) },
+		Set: func(s *x12.SetResult) {
+			sets++
+			for _, seg := range s.Raw {
+				end := bytes.IndexByte(data[seg.Offset:], '~')
+				if want := data[seg.Offset : seg.Offset+int64(end)]; !bytes.Equal(bytes.Join(seg.Elements, []byte("*")), want) {
+					t.Fatalf("set %s: the segment at %d is not what was read", s.Control, seg.Offset)
+				}
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := x12.IssuesOf(reg, data, false); !slices.Equal(got, want) || sets != 3 {
+		t.Fatalf("%d sets; keeping segments found\n%s\nkeeping none found\n%s", sets, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

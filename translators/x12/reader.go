@@ -132,9 +132,15 @@ func (r *Reader) fill() bool {
 		// Segments handed out may be kept: leave them their bytes, and
 		// go on in a spare buffer or a new one.
 		var nb []byte
-		if n := len(r.spare); n > 0 {
-			nb, r.spare = r.spare[n-1], r.spare[:n-1]
-		} else {
+		for len(r.spare) > 0 && nb == nil {
+			// A spare smaller than the buffer (which has grown since for
+			// a long segment) could not take what is unread: drop it.
+			if b := r.spare[len(r.spare)-1]; len(b) >= len(r.buf) {
+				nb = b
+			}
+			r.spare = r.spare[:len(r.spare)-1]
+		}
+		if nb == nil {
 			nb = make([]byte, len(r.buf))
 		}
 		if r.reuse {

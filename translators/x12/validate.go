@@ -142,7 +142,7 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 	rd.reuse = v.KeepSegments && v.ReuseSegments
 	st := &state{v: v, ev: ev, rd: rd, careful: v.careful}
 	if v.Registry == nil {
-		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, careful: v.careful}
+		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, ReuseSegments: v.ReuseSegments, careful: v.careful}
 	}
 	rd.OnWarning = st.readerWarning
 	for {
