@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -131,7 +132,7 @@ func (p *Pipeline) ProcessOne(ctx context.Context) (bool, error) {
 		// Earlier attempts ended without a word: the worker died on it.
 		perr = fmt.Errorf("processing did not finish in %d attempts (the worker stopped while processing it)", attempts-1)
 	} else {
-		outcome, perr = p.process(ctx, m, log)
+		outcome, perr = p.processSafely(ctx, m, log)
 	}
 	// The closing update must happen even when ctx was cancelled meanwhile.
 	ctx = context.WithoutCancel(ctx)
@@ -181,6 +182,20 @@ type storeAllocator struct {
 
 func (a storeAllocator) NextControl(_, kind string) (int64, error) {
 	return a.store.NextControl(a.partner, kind)
+}
+
+// processSafely is process, with a panic (a bug that some input reached)
+// turned into a failed attempt instead of the end of the gateway: the
+// message is retried and then dead-lettered like any other failure, and
+// the stack goes to the log.
+func (p *Pipeline) processSafely(ctx context.Context, m *gateway.Message, log *slog.Logger) (u gateway.MessageUpdate, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("processing panicked", "panic", v, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error while processing this message (a bug; the stack is in the log): %v", v)
+		}
+	}()
+	return p.process(ctx, m, log)
 }
 
 // process runs one message through validation, acknowledgement and

@@ -574,3 +574,38 @@ func TestKnownBugForeignSenderAcknowledgedAndRecorded(t *testing.T) {
 		t.Errorf("tester's own interchange 801: state %s (%q): the refused foreign interchange's ISA13 was recorded under tester", got.State, got.Errors)
 	}
 }
+
+// TestPanicIsAFailedAttempt: a panic while processing one message (here
+// from the Arrived hook; in life a bug some input reaches) does not end
+// the gateway: the attempt fails, is retried, the message is
+// dead-lettered, and the next message goes through.
+func TestPanicIsAFailedAttempt(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	clock := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	e.p.Now = func() time.Time { return clock }
+	e.p.MaxAttempts = 2
+	e.p.Backoff = time.Second
+	bad := e.receive(t, "tester", interchange855(spec855{control: 901}))
+	e.p.Arrived = func(_ context.Context, m *gateway.Message, _ []canonical.Document, _ []*x12.FunctionalAck) error {
+		if m.ID == bad.ID {
+			var docs []canonical.Document
+			_ = docs[1] // index out of range
+		}
+		return nil
+	}
+	e.processOne(t)
+	got := e.message(t, bad.ID)
+	if got.State != gateway.StateReceived || !slices.ContainsFunc(got.Errors, func(s string) bool { return strings.Contains(s, "internal error") && strings.Contains(s, "index out of range") }) {
+		t.Fatalf("after a panic: state %s, errors %q", got.State, got.Errors)
+	}
+	clock = got.NextAttempt.Add(time.Second)
+	e.processOne(t)
+	if got := e.message(t, bad.ID); got.State != gateway.StateDead {
+		t.Fatalf("after two panics: state %s, errors %q", got.State, got.Errors)
+	}
+	good := e.receive(t, "tester", interchange855(spec855{control: 902}))
+	e.processOne(t)
+	if got := e.message(t, good.ID); got.State != gateway.StateTranslated {
+		t.Fatalf("the next message: state %s, errors %q", got.State, got.Errors)
+	}
+}
