@@ -595,7 +595,9 @@ func TestPanicIsAFailedAttempt(t *testing.T) {
 	}
 	e.processOne(t)
 	got := e.message(t, bad.ID)
-	if got.State != gateway.StateReceived || !slices.ContainsFunc(got.Errors, func(s string) bool { return strings.Contains(s, "internal error") && strings.Contains(s, "index out of range") }) {
+	if got.State != gateway.StateReceived || !slices.ContainsFunc(got.Errors, func(s string) bool {
+		return strings.Contains(s, "internal error") && strings.Contains(s, "index out of range")
+	}) {
 		t.Fatalf("after a panic: state %s, errors %q", got.State, got.Errors)
 	}
 	clock = got.NextAttempt.Add(time.Second)
