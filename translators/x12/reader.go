@@ -19,7 +19,6 @@ type Segment struct {
 	// or repetition separator. Validation then skips rescanning its text.
 	Plain bool
 	key   uint32 // segKey of the ID when set by the fast path, else 0
-	raw   []byte // the elements with their separators, when they lie in one run
 	// kept is set when Elements lies in a chunk the Reader does not reuse
 	// before recycle (Reader.keep): keeping the segment needs no copy.
 	kept bool
@@ -187,11 +186,7 @@ func (r *Reader) fill() bool {
 // recycle tells a keeping Reader that no segment handed out so far is
 // needed any more: their buffers may be used again.
 func (r *Reader) recycle() {
-	for _, b := range r.retired {
-		if len(b) == len(r.buf) {
-			r.spare = append(r.spare, b)
-		}
-	}
+	r.spare = append(r.spare, r.retired...) // fill drops those too small
 	clear(r.retired)
 	r.retired = r.retired[:0]
 	// The chunk in use holds the segment just handed out: it stays in use,
@@ -338,7 +333,7 @@ func (r *Reader) nextISA() (*Segment, error) {
 	}
 	r.delims.Suffix = string(suffix[:n])
 	r.seg.Offset = off
-	r.seg.Plain, r.seg.key, r.seg.raw, r.seg.kept = false, 0, nil, false
+	r.seg.Plain, r.seg.key, r.seg.kept = false, 0, false
 	els := append(r.own[:0], []byte("ISA"))
 	for f := 1; f <= 16; f++ {
 		els = append(els, []byte(h.fields[f]))
@@ -395,7 +390,7 @@ func (r *Reader) nextFast() (*Segment, bool) {
 	b := buf[i:]
 	els := r.own[:0]
 	if r.keep {
-		if cap(r.free) < 64 {
+		if cap(r.free) < chunkRoom {
 			r.nextChunk()
 		}
 		els = r.free[:0]
@@ -436,7 +431,6 @@ func (r *Reader) nextFast() (*Segment, bool) {
 			}
 			r.seg.Offset = r.base + int64(i)
 			r.seg.Plain = plain
-			r.seg.raw = b[:j:j]
 			r.r = i + j + 1
 			return &r.seg, true
 		case clsMark:
@@ -453,6 +447,11 @@ func (r *Reader) nextFast() (*Segment, bool) {
 	}
 	return nil, false
 }
+
+// chunkRoom is the room for element slices the fast path of a keeping
+// Reader wants before a segment; a segment with more spills into an array
+// of its own.
+const chunkRoom = 64
 
 // nextChunk moves the fast path of a keeping Reader on to a fresh chunk
 // for element slices.
@@ -588,7 +587,6 @@ func (r *Reader) dropLineBreaks(raw []byte, off int64) []byte {
 }
 
 func (r *Reader) split(raw []byte, off int64) {
-	whole := raw[:len(raw):len(raw)]
 	sep := r.delims.Element
 	els := r.own[:0]
 	for {
@@ -604,7 +602,6 @@ func (r *Reader) split(raw []byte, off int64) {
 	r.seg.Offset = off
 	r.seg.Plain = false
 	r.seg.key = 0
-	r.seg.raw = whole
 }
 
 // unwrapTag joins an "ISA" tag (and the separator after it) that a

@@ -357,19 +357,18 @@ func compileElement(e *ElementDef, dict *SegmentsFile) error {
 
 // codeIndex numbers a code of one to three characters from [0-9A-Z].
 func codeIndex(c []byte) (int, bool) {
-	t := &codeDigits
-	switch len(c) {
-	case 1:
-		a := int(t[c[0]])
-		return a, a != 0
-	case 2:
-		a, b := int(t[c[0]]), int(t[c[1]])
-		return a*37 + b, a != 0 && b != 0
-	case 3:
-		a, b, d := int(t[c[0]]), int(t[c[1]]), int(t[c[2]])
-		return (a*37+b)*37 + d, a != 0 && b != 0 && d != 0
+	if len(c) == 0 || len(c) > 3 {
+		return 0, false
 	}
-	return 0, false
+	n := 0
+	for _, b := range c {
+		d := codeDigits[b]
+		if d == 0 {
+			return 0, false
+		}
+		n = n*37 + int(d)
+	}
+	return n, true
 }
 
 // codeDigits gives the digit of each byte in codeIndex's base 37: 1-10 for

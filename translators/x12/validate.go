@@ -151,14 +151,7 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 		if rd.fast && rd.inISA && rd.err == nil {
 			if seg, ok := rd.nextFast(); ok {
 				st.segments++
-				if st.setSchema != nil && st.set != nil && !envelopeKey(seg.key) {
-					// segment's common case, a call less
-					st.ordinal++
-					st.set.Segments++
-					st.place(seg)
-				} else {
-					st.segment(seg)
-				}
+				st.segment(seg)
 				continue
 			}
 		}
@@ -241,20 +234,17 @@ func (st *state) push(e *Entry) {
 	}
 	c[0] = 1
 	st.pool[d] = c
-	inst := 0
+	inst, bloom := 0, e.bloom
 	if d > 0 {
 		st.instances++
 		inst = st.instances
+		bloom = e.tail // a loop's trigger starts a new iteration: the parent's business
 		if st.v.KeepSegments && st.set != nil {
 			st.set.Loops = append(st.set.Loops, LoopInstance{ID: e.Loop, Parent: int32(st.stack[d-1].inst)})
 			if st.v.ReuseSegments {
 				st.kept.loops = st.set.Loops
 			}
 		}
-	}
-	bloom := e.bloom
-	if d > 0 {
-		bloom = e.tail // a loop's trigger starts a new iteration: the parent's business
 	}
 	st.stack = append(st.stack, frame{entry: e, counts: c, inst: inst, bloom: bloom})
 }
@@ -963,14 +953,7 @@ func (st *state) place(seg *Segment) {
 				if st.v.KeepSegments {
 					st.keep(seg)
 				}
-				// checkElements' fast path, called here directly.
-				if present, ok := plainElements(seg.Elements, e.def, seg.Plain && !st.careful); ok {
-					if present&e.def.synAll != 0 || e.def.synR {
-						st.checkSyntaxNotes(seg, e.def, LevelElement, present)
-					}
-				} else {
-					st.checkElements(seg, e.def, LevelElement)
-				}
+				st.checkElements(seg, e.def, LevelElement)
 				if key == hlKey && st.setSchema.Hierarchy != nil {
 					st.checkHL(seg)
 				}
@@ -1270,19 +1253,7 @@ func plainElements(els [][]byte, def *SegmentDef, plain bool) (uint64, bool) {
 			if len(v) < c.min || len(v) > c.max {
 				return 0, false
 			}
-			// codeIndex, inlined by hand
-			if len(v) > 3 {
-				return 0, false
-			}
-			k := uint(0)
-			for _, b := range v {
-				d := codeDigits[b]
-				if d == 0 {
-					return 0, false
-				}
-				k = k*37 + uint(d)
-			}
-			if k/64 >= uint(len(c.codeBits)) || c.codeBits[k/64]&(1<<(k%64)) == 0 {
+			if k, ok := codeIndex(v); !ok || c.codeBits[k/64]&(1<<(k%64)) == 0 {
 				return 0, false
 			}
 		case opCodes:
