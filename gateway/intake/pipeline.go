@@ -192,10 +192,16 @@ func (p *Pipeline) processSafely(ctx context.Context, m *gateway.Message, log *s
 	defer func() {
 		if v := recover(); v != nil {
 			log.Error("processing panicked", "panic", v, "stack", string(debug.Stack()))
-			err = fmt.Errorf("internal error while processing this message (a bug; the stack is in the log): %v", v)
+			err = fmt.Errorf("%s: internal error while processing this message (a bug; the stack is in the log): %v", messageFile(m), v)
 		}
 	}()
 	return p.process(ctx, m, log)
+}
+
+// messageFile names a message's payload in errors: the partner's folder
+// and the file's name as received (the message ID when it had none).
+func messageFile(m *gateway.Message) string {
+	return m.Partner + "/" + cmp.Or(m.Filename, m.ID)
 }
 
 // process runs one message through validation, acknowledgement and
@@ -225,7 +231,7 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 		if ix.sender != q+":"+id {
 			return gateway.MessageUpdate{State: state(gateway.StateRejected), Interchanges: controls, Errors: []string{fmt.Sprintf(
 				"%s:%d: partner %s (x12.isa %s:%s) sent interchange %s from %s; a partner may only send its own interchanges, so the message is refused (nothing acknowledged or recorded)",
-				m.Partner+"/"+cmp.Or(m.Filename, m.ID), ix.offset, pt.ID, q, id, ix.control, ix.sender)}}, nil
+				messageFile(m), ix.offset, pt.ID, q, id, ix.control, ix.sender)}}, nil
 		}
 	}
 	for _, ctl := range controls {
@@ -246,11 +252,7 @@ func (p *Pipeline) process(ctx context.Context, m *gateway.Message, log *slog.Lo
 	}
 	defer rc.Close()
 	ack := &x12.Acknowledger{Alloc: storeAllocator{p.Store, pt.ID}, Now: p.now, Force: pt.X12.Acknowledgement.Type, TA1: pt.X12.Acknowledgement.TA1, Registry: p.Translator.Registry}
-	name := m.Filename
-	if name == "" {
-		name = m.ID
-	}
-	res, err := p.Translator.Inbound(rc, translate.Options{File: m.Partner + "/" + name, CorrelationID: m.CorrelationID, Ack: ack, Sender: pt.ID})
+	res, err := p.Translator.Inbound(rc, translate.Options{File: messageFile(m), CorrelationID: m.CorrelationID, Ack: ack, Sender: pt.ID})
 	if err != nil {
 		return gateway.MessageUpdate{}, fmt.Errorf("reading payload: %w", err)
 	}
