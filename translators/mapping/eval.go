@@ -81,17 +81,16 @@ func (es Errors) Error() string {
 }
 
 type evaluator struct {
-	trees x12.TreeBuilder
+	tree  tree
 	hl    hlIndex
-	buf   []byte      // holds the values of documents (see evaluator.text)
-	at    []pathStep  // the canonical field being filled, for errors
-	nodes []*x12.Node // loop instances of the lists being filled, as a stack
+	buf   []byte     // holds the values of documents (see evaluator.text)
+	at    []pathStep // the canonical field being filled, for errors
+	nodes []node     // loop instances of the lists being filled, as a stack
 	sp    *Spec
 	in    Input
 	comp  byte
 	errs  Errors
-	hlOK  bool // hl is built for root
-	root  *x12.Node
+	hlOK  bool // hl is built for the tree
 }
 
 // Translate maps one set into a canonical document. It returns Errors when
@@ -111,13 +110,13 @@ func (sp *Spec) Translate(in Input) (canonical.Document, error) {
 	h.ID = DocumentID(in.Partner, sp.Kind, s.Interchange, s.Group, s.Control, s.SenderID)
 	ev := scratch.Get().(*evaluator)
 	defer func() {
-		clear(ev.nodes[:cap(ev.nodes)])
-		ev.sp, ev.in, ev.errs, ev.hlOK, ev.root = nil, Input{}, nil, false, nil
+		ev.sp, ev.in, ev.errs, ev.hlOK, ev.tree.set = nil, Input{}, nil, false, nil
 		ev.at, ev.nodes = ev.at[:0], ev.nodes[:0]
 		scratch.Put(ev)
 	}()
-	ev.sp, ev.in, ev.comp, ev.root = sp, in, s.Delimiters.Component, ev.trees.Build(s)
-	ev.group(sp.doc, ev.root, reflect.ValueOf(doc).UnsafePointer())
+	ev.sp, ev.in, ev.comp = sp, in, s.Delimiters.Component
+	ev.tree.build(s)
+	ev.group(sp.doc, 0, reflect.ValueOf(doc).UnsafePointer())
 	if len(ev.errs) > 0 {
 		return doc, ev.errs
 	}
@@ -136,14 +135,14 @@ func DocumentID(parts ...string) string {
 }
 
 // fail records a problem with the field name under ev.at.
-func (ev *evaluator) fail(n *x12.Node, seg *x12.Segment, ord int, name string, f *field, format string, args ...any) {
+func (ev *evaluator) fail(n node, seg *x12.Segment, ord int, name string, f *field, format string, args ...any) {
 	s := ev.in.Set
 	e := &Error{Partner: ev.in.Partner, File: ev.in.File, Offset: s.Offset, Interchange: s.Interchange, Group: s.Group, Set: s.Control, SetID: s.ID, Field: ev.fieldName(name), Msg: fmt.Sprintf(format, args...)}
 	if f != nil && f.path != nil {
 		e.Path = f.path.Raw
 	}
-	if seg == nil && n != nil && len(n.Segments) > 0 {
-		seg, ord = n.Segments[0], n.Ordinals[0]
+	if seg == nil {
+		seg, ord = ev.tree.trigger(n)
 	}
 	if seg != nil {
 		e.Offset, e.Segment, e.SegmentID = seg.Offset, ord, string(seg.ID())
@@ -184,68 +183,27 @@ func equal[T []byte | string](b T, s string) bool {
 	return true
 }
 
-// children appends to out the loop instances directly under n that match st.
-func children(out []*x12.Node, n *x12.Node, st Step) []*x12.Node {
-	for _, c := range n.Children {
-		if equal(c.LoopID, st.Loop) && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// follow walks loop steps, taking the first match at each. Where a
-// condition lists several values (N1[N101=SE|RI|SU]), they are tried in the
-// order listed: SE is preferred to RI wherever each stands in the file.
-func follow(n *x12.Node, steps []Step) *x12.Node {
-	for _, st := range steps {
-		if n = child(n, st); n == nil {
-			return nil
-		}
-	}
-	return n
-}
-
-// child returns the first loop instance under n that matches st, trying
-// the values of a multi-valued first condition in the order listed.
-func child(n *x12.Node, st Step) *x12.Node {
-	if len(st.Cond) == 0 || len(st.Cond[0].Values) < 2 {
-		for _, c := range n.Children {
-			if equal(c.LoopID, st.Loop) && len(c.Segments) > 0 && condOK(c.Segments[0], st.Cond) {
-				return c
-			}
-		}
-		return nil
-	}
-	first := st.Cond[0]
-	for _, v := range first.Values {
-		for _, c := range n.Children {
-			if equal(c.LoopID, st.Loop) && len(c.Segments) > 0 && equal(c.Segments[0].Element(first.Elem), v) && condOK(c.Segments[0], st.Cond[1:]) {
-				return c
-			}
-		}
-	}
-	return nil
-}
-
 // find looks up the values of all of g's paths under n: the value of the
 // path with slot i goes to vals[i], as bytes of the input (no copy); a path
 // that finds no segment leaves nil, one that finds an absent element gets
 // empty. Each loop instance the paths read is found once and its segments
 // are scanned once, each segment handed to the paths that read it: a path
 // takes the first segment it reads, as resolve would.
-func (ev *evaluator) find(g *group, n *x12.Node, vals [][]byte) {
+func (ev *evaluator) find(g *group, n node, vals [][]byte) {
+	t := &ev.tree
+	raw := t.set.Raw
 	for i := range g.sources {
 		src := &g.sources[i]
 		m := n
 		if src.loops != nil {
-			if m = follow(n, src.loops); m == nil {
+			if m = t.follow(n, src.loops); m == none {
 				continue
 			}
 		}
 		left := src.readers
 	scan:
-		for _, s := range m.Segments {
+		for _, k := range t.segments(m) {
+			s := raw[k]
 			key := s.Key()
 			for j := range src.segs {
 				sr := &src.segs[j]
@@ -321,15 +279,15 @@ func orEmpty(b []byte) []byte {
 
 // resolve finds a path's value under n, as bytes of the input (no copy),
 // searching alone. Errors use it to find the segment a value came from.
-func (ev *evaluator) resolve(p *Path, n *x12.Node) (val []byte, seg *x12.Segment, ord int, found bool) {
-	n = follow(n, p.Loops)
-	if n == nil {
+func (ev *evaluator) resolve(p *Path, n node) (val []byte, seg *x12.Segment, ord int, found bool) {
+	t := &ev.tree
+	if n = t.follow(n, p.Loops); n == none {
 		return nil, nil, 0, false
 	}
-	for i, s := range n.Segments {
-		if s.Key() == p.key {
+	for _, k := range t.segments(n) {
+		if s := t.set.Raw[k]; s.Key() == p.key {
 			if v := p.read(s, ev.comp); v != nil {
-				return v, s, n.Ordinals[i], true
+				return v, s, int(k) + 1, true
 			}
 		}
 	}
@@ -363,7 +321,7 @@ func (ev *evaluator) fieldName(leaf string) string {
 
 // group fills the fields of g in the struct at base (of type g.typ) from
 // the loop instance n.
-func (ev *evaluator) group(g *group, n *x12.Node, base unsafe.Pointer) {
+func (ev *evaluator) group(g *group, n node, base unsafe.Pointer) {
 	// The values of the paths are looked up first, all at once, then set
 	// field by field in the order of the mapping (the order of errors).
 	// They are held on the stack, which spares the garbage collector's
@@ -393,7 +351,7 @@ func (ev *evaluator) group(g *group, n *x12.Node, base unsafe.Pointer) {
 		case opObject:
 			scope := n
 			if f.grp.scope != nil {
-				if scope = follow(n, f.grp.scope); scope == nil {
+				if scope = ev.tree.follow(n, f.grp.scope); scope == none {
 					continue
 				}
 			}
@@ -435,22 +393,22 @@ func (ev *evaluator) group(g *group, n *x12.Node, base unsafe.Pointer) {
 // maxSlots is how many path values a group holds on the stack.
 const maxSlots = 16
 
-func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value) {
+func (ev *evaluator) list(f *field, n node, fv reflect.Value) {
 	// The instances go on ev.nodes, above those of the lists being filled
 	// around this one, rather than into a slice of their own.
 	base := len(ev.nodes)
 	switch {
 	case f.grp.each != nil:
-		parent := follow(n, f.grp.each[:len(f.grp.each)-1])
-		if parent != nil {
-			ev.nodes = children(ev.nodes, parent, f.grp.each[len(f.grp.each)-1])
+		parent := ev.tree.follow(n, f.grp.each[:len(f.grp.each)-1])
+		if parent != none {
+			ev.nodes = ev.tree.children(ev.nodes, parent, f.grp.each[len(f.grp.each)-1])
 		}
 	case f.grp.hl != nil:
 		if !ev.hlOK {
-			ev.hl.build(ev.root)
+			ev.hl.build(&ev.tree)
 			ev.hlOK = true
 		}
-		ev.nodes = ev.hl.nearest(ev.nodes, n, f.grp.hl)
+		ev.nodes = ev.hl.nearest(&ev.tree, ev.nodes, n, f.grp.hl)
 		if len(ev.nodes) == base && f.grp.orSelf {
 			ev.nodes = append(ev.nodes, n)
 		}
@@ -476,7 +434,7 @@ func (ev *evaluator) list(f *field, n *x12.Node, fv reflect.Value) {
 
 // lineRules applies the item cross-reference and unit conversions to one
 // list element that has such fields.
-func (ev *evaluator) lineRules(li *lineInfo, elem reflect.Value, n *x12.Node) {
+func (ev *evaluator) lineRules(li *lineInfo, elem reflect.Value, n node) {
 	if x := ev.sp.xref; x != nil {
 		theirs, ours, ok := li.pair(elem, x.partner, x.ours)
 		if ok && theirs.String() != "" && ours.String() == "" {
@@ -576,7 +534,7 @@ func jsonFieldValues(v reflect.Value) map[string]reflect.Value {
 
 // scalar returns the value of a string field, if it has one; vals are
 // the values of its group's paths.
-func (ev *evaluator) scalar(f *field, n *x12.Node, vals [][]byte) (string, bool) {
+func (ev *evaluator) scalar(f *field, n node, vals [][]byte) (string, bool) {
 	var raw []byte
 	switch {
 	case len(f.paths) > 1:
@@ -611,7 +569,7 @@ func (ev *evaluator) scalar(f *field, n *x12.Node, vals [][]byte) (string, bool)
 // locate finds again the segment that the value of a field came from (the
 // first of its paths that has a value, else the last), for an error: only
 // errors need it, so find does not keep it.
-func (ev *evaluator) locate(f *field, n *x12.Node, vals [][]byte) (*x12.Segment, int) {
+func (ev *evaluator) locate(f *field, n node, vals [][]byte) (*x12.Segment, int) {
 	p := f.path
 	if len(f.paths) > 1 {
 		for i, q := range f.paths {
@@ -804,16 +762,17 @@ func x12DateToISO(raw, format string) (string, error) {
 // again for every set that needs it, reusing its memory.
 type hlIndex struct {
 	nodes []hlNode
-	index map[*x12.Node]int32 // node -> its position in nodes
-	byNum []int32             // HL01 as a number (no leading zero) -> position+1
-	byID  map[string]int32    // other HL01s -> position
+	index []int32          // loop instance -> its position in nodes, -1 for none
+	byNum []int32          // HL01 as a number (no leading zero) -> position+1
+	byID  map[string]int32 // other HL01s -> position
 	tops  hlList
 }
 
 // hlNode is one HL instance; its hierarchy children form a list in
 // document order.
 type hlNode struct {
-	n     *x12.Node
+	n     node
+	ord   int    // the ordinal of its HL segment
 	level []byte // HL03
 	kids  hlList
 	next  int32 // the next child of the same parent, -1 for none
@@ -830,22 +789,30 @@ func (l *hlList) add(ix *hlIndex, i int32) {
 	l.last = i
 }
 
-func (ix *hlIndex) build(root *x12.Node) {
+func (ix *hlIndex) build(t *tree) {
 	ix.nodes = ix.nodes[:0]
-	ix.collect(root)
-	// A depth-first walk of the tree is document order; sort in case it is not.
-	slices.SortStableFunc(ix.nodes, func(a, b hlNode) int { return cmp.Compare(a.n.Ordinals[0], b.n.Ordinals[0]) })
-	if ix.index == nil {
-		ix.index, ix.byID = map[*x12.Node]int32{}, map[string]int32{}
+	for n := range node(len(t.nodes)) {
+		if hl, ord := t.trigger(n); hl != nil && t.loopID(n) == "HL" {
+			ix.nodes = append(ix.nodes, hlNode{n: n, ord: ord, level: hl.Element(3), kids: hlList{-1, -1}, next: -1})
+		}
 	}
-	clear(ix.index)
+	// Loop instances are in the order they began, which is document order;
+	// sort in case it is not.
+	slices.SortStableFunc(ix.nodes, func(a, b hlNode) int { return cmp.Compare(a.ord, b.ord) })
+	if ix.byID == nil {
+		ix.byID = map[string]int32{}
+	}
+	ix.index = slices.Grow(ix.index[:0], len(t.nodes))[:len(t.nodes)]
+	for i := range ix.index {
+		ix.index[i] = -1
+	}
 	clear(ix.byID)
 	clear(ix.byNum)
 	ix.byNum = ix.byNum[:0]
 	ix.tops = hlList{-1, -1}
 	for i := range ix.nodes {
 		h := &ix.nodes[i]
-		hl := h.n.Segments[0]
+		hl, _ := t.trigger(h.n)
 		at := int32(i)
 		ix.index[h.n] = at
 		ix.setID(hl.Element(1), at)
@@ -854,15 +821,6 @@ func (ix *hlIndex) build(root *x12.Node) {
 		} else {
 			ix.tops.add(ix, at)
 		}
-	}
-}
-
-func (ix *hlIndex) collect(n *x12.Node) {
-	for _, c := range n.Children {
-		if c.LoopID == "HL" && len(c.Segments) > 0 {
-			ix.nodes = append(ix.nodes, hlNode{n: c, level: c.Segments[0].Element(3), kids: hlList{-1, -1}, next: -1})
-		}
-		ix.collect(c)
 	}
 }
 
@@ -909,11 +867,11 @@ func (ix *hlIndex) lookup(id []byte) (int32, bool) {
 
 // nearest appends to out the HL instances of the given levels below scope
 // (the root or an HL instance), without descending into a match.
-func (ix *hlIndex) nearest(out []*x12.Node, scope *x12.Node, levels []string) []*x12.Node {
+func (ix *hlIndex) nearest(t *tree, out []node, scope node, levels []string) []node {
 	start := ix.tops
-	if scope.LoopID == "HL" {
-		at, ok := ix.index[scope]
-		if !ok {
+	if t.loopID(scope) == "HL" {
+		at := ix.index[scope]
+		if at < 0 {
 			return out
 		}
 		start = ix.nodes[at].kids
@@ -921,7 +879,7 @@ func (ix *hlIndex) nearest(out []*x12.Node, scope *x12.Node, levels []string) []
 	return ix.walk(out, start.first, levels)
 }
 
-func (ix *hlIndex) walk(out []*x12.Node, i int32, levels []string) []*x12.Node {
+func (ix *hlIndex) walk(out []node, i int32, levels []string) []node {
 	for ; i >= 0; i = ix.nodes[i].next {
 		h := &ix.nodes[i]
 		if oneOf(levels, h.level) {
