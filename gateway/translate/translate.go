@@ -134,8 +134,11 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 		}
 		forced = p
 	}
-	unknown := map[string]bool{}
+	unknown := map[senderKey]bool{}
 	senders := senderCache{}
+	// The mapping of each partner, set and version met, looked up once:
+	// Spec takes a lock and builds the mapping's name.
+	specs := map[specKey]*mapping.Spec{}
 	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true}
 	ev := x12.Events{
 		Issue: func(e *x12.ParseError) {
@@ -155,10 +158,9 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 				p = senders.find(t.Partners, s)
 			}
 			if p == nil && forced == nil {
-				key := s.SenderQual + ":" + s.SenderID
-				if !unknown[key] {
+				if key := (senderKey{qual: s.SenderQual, id: s.SenderID}); !unknown[key] {
 					unknown[key] = true
-					res.Unknown = append(res.Unknown, key)
+					res.Unknown = append(res.Unknown, s.SenderQual+":"+s.SenderID)
 				}
 			}
 			if opt.Sender != "" && (p == nil || p.ID != opt.Sender) {
@@ -179,10 +181,15 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 				res.Acks = append(res.Acks, fa)
 				return
 			}
-			sp, err := t.Spec(p, s.ID, s.Version)
-			if err != nil {
-				res.Problems = append(res.Problems, fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: no mapping for %s %s: %w", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control, s.ID, s.Version, err))
-				return
+			sk := specKey{partner: p, set: s.ID, version: s.Version}
+			sp := specs[sk]
+			if sp == nil {
+				var err error
+				if sp, err = t.Spec(p, s.ID, s.Version); err != nil {
+					res.Problems = append(res.Problems, fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: no mapping for %s %s: %w", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control, s.ID, s.Version, err))
+					return
+				}
+				specs[sk] = sp
 			}
 			doc, err := sp.Translate(mapping.Input{Set: s, Partner: partnerID, CorrelationID: opt.CorrelationID, File: opt.File})
 			if err != nil {
@@ -221,6 +228,11 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 type senderCache map[senderKey]*partners.Partner
 
 type senderKey struct{ qual, id, gs string }
+
+type specKey struct {
+	partner      *partners.Partner
+	set, version string
+}
 
 func (c senderCache) find(d *partners.Directory, s *x12.SetResult) *partners.Partner {
 	k := senderKey{s.SenderQual, s.SenderID, s.GroupSender}
