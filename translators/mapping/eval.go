@@ -86,6 +86,8 @@ type evaluator struct {
 	buf   []byte     // holds the values of documents (see evaluator.text)
 	at    []pathStep // the canonical field being filled, for errors
 	nodes []node     // loop instances of the lists being filled, as a stack
+	slabs []slab     // by group.slab
+	strs  []string   // holds the string lists of documents (see evaluator.strings)
 	sp    *Spec
 	in    Input
 	comp  byte
@@ -107,8 +109,9 @@ func (sp *Spec) Translate(in Input) (canonical.Document, error) {
 	h.Direction = canonical.Inbound
 	h.CorrelationID = in.CorrelationID
 	h.Source = canonical.Source{Set: s.ID, Version: s.Version, InterchangeControl: s.Interchange, GroupControl: s.Group, TransactionControl: s.Control}
-	h.ID = DocumentID(in.Partner, sp.Kind, s.Interchange, s.Group, s.Control, s.SenderID)
 	ev := scratch.Get().(*evaluator)
+	id := documentID([]string{in.Partner, sp.Kind, s.Interchange, s.Group, s.Control, s.SenderID})
+	h.ID = ev.str(id[:])
 	defer func() {
 		ev.sp, ev.in, ev.errs, ev.hlOK, ev.tree.set = nil, Input{}, nil, false, nil
 		ev.at, ev.nodes = ev.at[:0], ev.nodes[:0]
@@ -130,8 +133,25 @@ var scratch = sync.Pool{New: func() any { return new(evaluator) }}
 // DocumentID derives a stable document id from where the document came
 // from, so that translating the same set again gives the same id.
 func DocumentID(parts ...string) string {
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x1f")))
-	return "doc_" + hex.EncodeToString(sum[:10])
+	id := documentID(parts)
+	return string(id[:])
+}
+
+// documentID is DocumentID made without allocating: translation makes one
+// for every document.
+func documentID(parts []string) (id [len("doc_") + 20]byte) {
+	var buf [256]byte
+	b := buf[:0]
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0x1f)
+		}
+		b = append(b, p...)
+	}
+	sum := sha256.Sum256(b)
+	copy(id[:], "doc_")
+	hex.Encode(id[len("doc_"):], sum[:10])
+	return id
 }
 
 // fail records a problem with the field name under ev.at.
@@ -355,26 +375,28 @@ func (ev *evaluator) group(g *group, n node, base unsafe.Pointer) {
 					continue
 				}
 			}
-			obj := reflect.New(f.grp.typ)
 			ev.at = append(ev.at, pathStep{name: f.name})
-			ev.group(f.grp, scope, obj.UnsafePointer())
+			ev.object(f, g, scope, base)
 			ev.at = ev.at[:len(ev.at)-1]
-			if obj.Elem().IsZero() {
+		case opStrings:
+			k := 0
+			for i := range f.paths {
+				if len(trimSpace(vals[f.slot+i])) > 0 {
+					k++
+				}
+			}
+			if k == 0 {
 				continue
 			}
-			if fv := reflect.NewAt(g.typ, base).Elem().FieldByIndex(f.index); fv.Kind() == reflect.Pointer {
-				fv.Set(obj)
-			} else {
-				fv.Set(obj.Elem())
-			}
-		case opStrings:
-			var strs []string
+			strs := ev.strings(k)[:0]
 			for i := range f.paths {
 				if val := trimSpace(vals[f.slot+i]); len(val) > 0 {
 					strs = append(strs, ev.str(val))
 				}
 			}
-			if len(strs) > 0 {
+			if f.direct {
+				*(*[]string)(unsafe.Add(base, f.offset)) = strs
+			} else {
 				reflect.NewAt(g.typ, base).Elem().FieldByIndex(f.index).Set(reflect.ValueOf(strs))
 			}
 		default:
@@ -386,6 +408,36 @@ func (ev *evaluator) group(g *group, n node, base unsafe.Pointer) {
 			default:
 				reflect.NewAt(g.typ, base).Elem().FieldByIndex(f.index).SetString(s)
 			}
+		}
+	}
+}
+
+// object fills the struct field f of the struct at base (of type g.typ)
+// from the loop instance n, leaving it zero (nil) when no field of the
+// struct has a value.
+func (ev *evaluator) object(f *field, g *group, n node, base unsafe.Pointer) {
+	size := f.grp.typ.Size()
+	switch {
+	case f.direct && f.kind == reflect.Struct: // in place: the field is zero
+		ev.group(f.grp, n, unsafe.Add(base, f.offset))
+	case f.direct && f.kind == reflect.Pointer:
+		obj, mark := ev.take(f.grp)
+		ev.group(f.grp, n, obj)
+		if zero(obj, size) {
+			ev.give(f.grp, mark)
+			return
+		}
+		*(*unsafe.Pointer)(unsafe.Add(base, f.offset)) = obj
+	default:
+		obj := reflect.New(f.grp.typ)
+		ev.group(f.grp, n, obj.UnsafePointer())
+		if obj.Elem().IsZero() {
+			return
+		}
+		if fv := reflect.NewAt(g.typ, base).Elem().FieldByIndex(f.index); fv.Kind() == reflect.Pointer {
+			fv.Set(obj)
+		} else {
+			fv.Set(obj.Elem())
 		}
 	}
 }

@@ -64,6 +64,8 @@ type group struct {
 	entry  *x12.Entry
 	fields []*field
 	typ    reflect.Type // the struct the fields are in
+	slice  reflect.Type // []typ, for a struct a pointer field points to
+	slab   int          // the evaluator's slab of typ (see evaluator.take)
 	at     pos
 
 	// The paths of the fields, arranged by the loop instance they read
@@ -103,8 +105,8 @@ type field struct {
 	index    []int
 	typ      reflect.Type
 	kind     reflect.Kind
-	offset   uintptr // of a string field within the group's struct (see direct)
-	direct   bool    // the string field is at offset: no pointer on the way
+	offset   uintptr // of the field within the group's struct (see direct)
+	direct   bool    // the field is at offset: no pointer on the way
 	conv     conversion
 	path     *Path
 	paths    []*Path // for []string fields
@@ -599,9 +601,7 @@ func (c *compiler) group(n *yaml.Node, t reflect.Type, entry *x12.Entry, name st
 			return nil, err
 		}
 		f.kind, f.conv = sf.Type.Kind(), f.conversion()
-		if f.kind == reflect.String {
-			f.offset, f.direct = fieldOffset(t, sf.Index)
-		}
+		f.offset, f.direct = fieldOffset(t, sf.Index)
 		f.op = f.operation()
 		g.fields = append(g.fields, f)
 	}
@@ -832,6 +832,9 @@ func (c *compiler) field(k, v *yaml.Node, sf reflect.StructField, g *group) (*fi
 		grp, err := c.group(v, st, g.entry, k.Value, false, false)
 		if err != nil {
 			return nil, err
+		}
+		if t.Kind() == reflect.Pointer {
+			grp.slice, grp.slab = reflect.SliceOf(st), slabIndex(st)
 		}
 		f.grp = grp
 		return f, nil
