@@ -64,35 +64,38 @@ func BenchmarkTokenize(b *testing.B) {
 	}
 }
 
-// BenchmarkValidate runs the full validation against the embedded schemas.
+// BenchmarkValidate runs the full validation against the embedded
+// schemas, in line ("sequential") and with the reading on a goroutine of
+// its own ("pipelined", as edigate validate runs).
 func BenchmarkValidate(b *testing.B) {
 	reg := x12.MustLoadRegistry()
 	for _, set := range benchSets {
-		b.Run(set, func(b *testing.B) {
-			data := benchData[set]()
-			v := &x12.Validator{Registry: reg}
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				errs := 0
-				var first *x12.ParseError
-				err := v.Validate(bytes.NewReader(data), x12.Events{Issue: func(e *x12.ParseError) {
-					if e.Severity == x12.SeverityError {
-						if errs == 0 {
-							first = e
+		for _, mode := range []string{"sequential", "pipelined"} {
+			b.Run(set+"/"+mode, func(b *testing.B) {
+				data := benchData[set]()
+				v := &x12.Validator{Registry: reg, Pipelined: mode == "pipelined"}
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					errs := 0
+					var first *x12.ParseError
+					err := v.Validate(bytes.NewReader(data), x12.Events{Issue: func(e *x12.ParseError) {
+						if e.Severity == x12.SeverityError {
+							if errs == 0 {
+								first = e
+							}
+							errs++
 						}
-						errs++
+					}})
+					if err != nil {
+						b.Fatal(err)
 					}
-				}})
-				if err != nil {
-					b.Fatal(err)
+					if errs > 0 {
+						b.Fatalf("%d errors; first: %s: %s", errs, first.Position(), first.Message)
+					}
 				}
-				if errs > 0 {
-					b.Fatalf("%d errors; first: %s: %s", errs, first.Position(), first.Message)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 

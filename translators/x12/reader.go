@@ -86,11 +86,12 @@ type Reader struct {
 	noFast      bool       // tests: always take the careful path
 	keep        bool       // never overwrite bytes handed out (Validator.KeepSegments)
 	reuse       bool       // with keep: recycle will be called (Validator.ReuseSegments)
-	retired     [][]byte   // with keep: buffers left to the segments handed out
-	spare       [][]byte   // with keep: buffers free again (see recycle)
-	chunks      [][][]byte // with keep: where the fast path puts element slices
-	chunk       int        // the chunk in use, an index in chunks
-	free        [][]byte   // the unused rest of chunks[chunk]
+	retired     [][]byte   // with reuse: buffers left to the segments handed out
+	spare       [][]byte   // with reuse: buffers free again (see recycle)
+	free        [][]byte   // with keep: where the fast path puts element slices, the rest of a chunk
+	chunk       [][]byte   // with reuse: the chunk free is the rest of
+	oldChunks   [][][]byte // with reuse: chunks left to the segments handed out
+	spareChunks [][][]byte // with reuse: chunks free again
 	own         [][]byte   // element slices reused from segment to segment
 	header      isaHeader
 	inISA       bool
@@ -98,11 +99,12 @@ type Reader struct {
 	warnedLF    bool
 	warnedSpace bool
 	seg         Segment
+	raw         []byte // the text of seg when its elements are split by single bytes, else nil
 }
 
 // NewReader returns a Reader that reads from src.
 func NewReader(src io.Reader) *Reader {
-	return &Reader{src: src, buf: make([]byte, 64<<10), chunk: -1}
+	return &Reader{src: src, buf: make([]byte, 64<<10)}
 }
 
 // Delimiters returns the delimiters of the current interchange.
@@ -189,12 +191,11 @@ func (r *Reader) recycle() {
 	r.spare = append(r.spare, r.retired...) // fill drops those too small
 	clear(r.retired)
 	r.retired = r.retired[:0]
-	// The chunk in use holds the segment just handed out: it stays in use,
-	// first in line; the others are free again.
-	if r.chunk > 0 {
-		r.chunks[0], r.chunks[r.chunk] = r.chunks[r.chunk], r.chunks[0]
-		r.chunk = 0
-	}
+	// The chunk in use holds the segment just handed out: it stays in
+	// use; the others are free again.
+	r.spareChunks = append(r.spareChunks, r.oldChunks...)
+	clear(r.oldChunks)
+	r.oldChunks = r.oldChunks[:0]
 }
 
 func (r *Reader) atEOF() bool { return r.srcErr != nil }
@@ -339,6 +340,7 @@ func (r *Reader) nextISA() (*Segment, error) {
 		els = append(els, []byte(h.fields[f]))
 	}
 	r.seg.Elements, r.own = els, els
+	r.raw = nil
 	return &r.seg, nil
 }
 
@@ -431,6 +433,7 @@ func (r *Reader) nextFast() (*Segment, bool) {
 			}
 			r.seg.Offset = r.base + int64(i)
 			r.seg.Plain = plain
+			r.raw = b[:j:j]
 			r.r = i + j + 1
 			return &r.seg, true
 		case clsMark:
@@ -461,12 +464,17 @@ func (r *Reader) nextChunk() {
 		r.free = make([][]byte, 0, 4096)
 		return
 	}
-	r.chunk++
-	if r.chunk >= len(r.chunks) {
-		r.chunks = append(r.chunks, make([][]byte, 0, 4096))
-		r.chunk = len(r.chunks) - 1
+	if r.chunk != nil {
+		r.oldChunks = append(r.oldChunks, r.chunk)
 	}
-	r.free = r.chunks[r.chunk][:0]
+	if n := len(r.spareChunks); n > 0 {
+		r.chunk = r.spareChunks[n-1]
+		r.spareChunks[n-1] = nil
+		r.spareChunks = r.spareChunks[:n-1]
+	} else {
+		r.chunk = make([][]byte, 0, 4096)
+	}
+	r.free = r.chunk[:0]
 }
 
 func (r *Reader) nextSegment() (*Segment, error) {
@@ -587,6 +595,7 @@ func (r *Reader) dropLineBreaks(raw []byte, off int64) []byte {
 }
 
 func (r *Reader) split(raw []byte, off int64) {
+	r.raw = raw
 	sep := r.delims.Element
 	els := r.own[:0]
 	for {

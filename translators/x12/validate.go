@@ -2,7 +2,6 @@ package x12
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -128,6 +127,12 @@ type Validator struct {
 	// during the Set callback. It spares the garbage collector when every
 	// set is consumed as it comes, as translation does.
 	ReuseSegments bool
+	// Pipelined reads the input on a goroutine of its own, so that reading
+	// and validating use two CPUs. What Validate reports, and in which
+	// order, is the same; the callbacks still run on the caller's
+	// goroutine. It has no effect with KeepSegments or when the program
+	// may use only one CPU (GOMAXPROCS).
+	Pipelined bool
 
 	careful bool // tests: none of the fast paths that the careful ones must agree with
 }
@@ -144,6 +149,9 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 	if v.Registry == nil {
 		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, ReuseSegments: v.ReuseSegments, careful: v.careful}
 	}
+	if v.pipelined() {
+		return st.validatePipelined(rd)
+	}
 	rd.OnWarning = st.readerWarning
 	for {
 		// The fast path of Reader.Next, called here directly: a call or
@@ -156,21 +164,8 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 			}
 		}
 		seg, err := rd.Next()
-		if err == io.EOF {
-			st.finish(rd.Offset())
-			return nil
-		}
 		if err != nil {
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				return err
-			}
-			st.fatal(pe)
-			st.finish(rd.Offset())
-			if rd.srcErr != nil && !errors.Is(rd.srcErr, io.EOF) {
-				return fmt.Errorf("reading input: %w", rd.srcErr)
-			}
-			return nil
+			return st.end(rd, err)
 		}
 		st.segments++
 		st.segment(seg)
@@ -181,7 +176,7 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 type state struct {
 	v        *Validator
 	ev       Events
-	rd       *Reader
+	rd       *Reader // nil when another goroutine reads (Validator.Pipelined)
 	segments int64
 	careful  bool // Validator.careful
 
@@ -190,6 +185,7 @@ type state struct {
 	set *SetResult
 
 	delims    Delimiters
+	isaDelims Delimiters // with Pipelined: those of the ISA about to be validated
 	setSchema *Schema
 	ordinal   int
 	stack     []frame
@@ -525,7 +521,11 @@ func (st *state) isa(seg *Segment) {
 	if st.ix != nil {
 		st.closeInterchange(seg.Offset, false)
 	}
-	st.delims = st.rd.Delimiters()
+	if st.rd != nil {
+		st.delims = st.rd.Delimiters()
+	} else {
+		st.delims = st.isaDelims
+	}
 	st.setANClass()
 	ix := &InterchangeResult{Offset: seg.Offset, Delims: st.delims, NoteCode: "000"}
 	for i := 1; i <= 16 && i < len(seg.Elements); i++ {

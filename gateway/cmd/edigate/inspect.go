@@ -35,7 +35,7 @@ func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	p := &inspector{out: out}
-	v := &x12.Validator{Registry: reg}
+	v := &x12.Validator{Registry: reg, Pipelined: true}
 	fmt.Fprintf(out, "%s\n", name)
 	if err := v.Validate(bufio.NewReader(f), x12.Events{
 		Issue:       p.issue,

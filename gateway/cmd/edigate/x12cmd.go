@@ -76,7 +76,7 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "edigate: %v\n", err)
 		return 2
 	}
-	v := &x12.Validator{Registry: reg}
+	v := &x12.Validator{Registry: reg, Pipelined: true}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	all := []issueJSON{}
@@ -150,7 +150,7 @@ func runAck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else if *force999 {
 		a.Force = "999"
 	}
-	v := &x12.Validator{Registry: reg}
+	v := &x12.Validator{Registry: reg, Pipelined: true}
 	invalid := false
 	if err := v.Validate(bufio.NewReader(f), a.Events(x12.Events{Issue: func(e *x12.ParseError) {
 		if e.Severity == x12.SeverityError {

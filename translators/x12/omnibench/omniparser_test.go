@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -303,9 +304,10 @@ var registry = sync.OnceValue(x12.MustLoadRegistry)
 
 // edigateValidate is `edigate validate` on data without its output: the
 // full envelope and schema validation, with an Issue callback as the CLI
-// has. Any finding of error severity fails.
-func edigateValidate(data []byte, ev x12.Events) error {
-	v := &x12.Validator{Registry: registry()}
+// has. Any finding of error severity fails. pipelined reads on a goroutine
+// of its own, as the CLI does; without it, validation uses one CPU.
+func edigateValidate(data []byte, ev x12.Events, pipelined bool) error {
+	v := &x12.Validator{Registry: registry(), Pipelined: pipelined}
 	errs := 0
 	var first *x12.ParseError
 	user := ev.Issue
@@ -374,7 +376,7 @@ var checkOnce = sync.OnceValue(func() error {
 				invalid++
 			}
 		},
-	})
+	}, true)
 	if err != nil {
 		return fmt.Errorf("edigate: %w", err)
 	}
@@ -447,15 +449,24 @@ func BenchmarkOmniparser850(b *testing.B) {
 	}
 }
 
+// edigateModes are the ways edigate validates: "pipelined" as edigate
+// validate does, reading on a goroutine of its own, and "sequential" on
+// one CPU.
+var edigateModes = []string{"pipelined", "sequential"}
+
 // BenchmarkEdigateValidate850 validates the same interchange with edigate.
 func BenchmarkEdigateValidate850(b *testing.B) {
 	in := mustCheck(b)
-	b.SetBytes(int64(len(in.data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := edigateValidate(in.data, x12.Events{}); err != nil {
-			b.Fatal(err)
-		}
+	for _, mode := range edigateModes {
+		b.Run(mode, func(b *testing.B) {
+			b.SetBytes(int64(len(in.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := edigateValidate(in.data, x12.Events{}, mode == "pipelined"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -463,39 +474,56 @@ func BenchmarkEdigateValidate850(b *testing.B) {
 // and one edigate validation over the same bytes (in alternating order,
 // each after a forced GC so that neither pays for the other's garbage) and
 // reports how many times faster edigate is ("x-omniparser") and both
-// throughputs. The sub-benchmark says which omniparser pass is compared.
+// throughputs. The sub-benchmarks say which omniparser pass is compared,
+// and how edigate ran (edigateModes). "x-omniparser-cpu" compares the CPU
+// time both took (user and system, of the whole process), which the
+// pipelined run spreads over two CPUs.
 func BenchmarkEdigateVsOmniparser(b *testing.B) {
 	in := mustCheck(b)
 	for _, p := range omniPasses {
-		b.Run(p.name, func(b *testing.B) {
-			var omniT, edigateT time.Duration
-			timed := func(f func() error) time.Duration {
-				runtime.GC()
-				t0 := time.Now()
-				if err := f(); err != nil {
-					b.Fatal(err)
+		for _, mode := range edigateModes {
+			b.Run(p.name+"/"+mode, func(b *testing.B) {
+				var omniT, edigateT, omniCPU, edigateCPU time.Duration
+				timed := func(f func() error, cpu *time.Duration) time.Duration {
+					runtime.GC()
+					c0, t0 := cpuTime(), time.Now()
+					if err := f(); err != nil {
+						b.Fatal(err)
+					}
+					d := time.Since(t0)
+					*cpu += cpuTime() - c0
+					return d
 				}
-				return time.Since(t0)
-			}
-			omni := func() error { return p.run(in) }
-			edg := func() error { return edigateValidate(in.data, x12.Events{}) }
-			n := 0
-			for b.Loop() {
-				if n%2 == 0 {
-					omniT += timed(omni)
-					edigateT += timed(edg)
-				} else {
-					edigateT += timed(edg)
-					omniT += timed(omni)
+				omni := func() error { return p.run(in) }
+				edg := func() error { return edigateValidate(in.data, x12.Events{}, mode == "pipelined") }
+				n := 0
+				for b.Loop() {
+					if n%2 == 0 {
+						omniT += timed(omni, &omniCPU)
+						edigateT += timed(edg, &edigateCPU)
+					} else {
+						edigateT += timed(edg, &edigateCPU)
+						omniT += timed(omni, &omniCPU)
+					}
+					n++
 				}
-				n++
-			}
-			mb := float64(len(in.data)) * float64(n) / 1e6
-			b.ReportMetric(omniT.Seconds()/edigateT.Seconds(), "x-omniparser")
-			b.ReportMetric(mb/omniT.Seconds(), "omniparser-MB/s")
-			b.ReportMetric(mb/edigateT.Seconds(), "edigate-MB/s")
-		})
+				mb := float64(len(in.data)) * float64(n) / 1e6
+				b.ReportMetric(omniT.Seconds()/edigateT.Seconds(), "x-omniparser")
+				b.ReportMetric(omniCPU.Seconds()/edigateCPU.Seconds(), "x-omniparser-cpu")
+				b.ReportMetric(mb/omniT.Seconds(), "omniparser-MB/s")
+				b.ReportMetric(mb/edigateT.Seconds(), "edigate-MB/s")
+			})
+		}
 	}
+}
+
+// cpuTime is the CPU time the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestOmniparserChecksStructure shows that the omniparser configuration is

@@ -1,0 +1,239 @@
+package x12
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"sync"
+)
+
+// Validating with the reader on a goroutine of its own (Validator.Pipelined).
+//
+// Reading (finding terminators and separators) is about 40% of validation's
+// work and needs nothing from the validator but the input. A reading
+// goroutine hands the segments it reads over in batches, in order; the
+// caller's goroutine validates them as Validate always does. Reader
+// warnings and the end of the input travel in the same batches, as notes
+// between segments, so every callback comes in the order of a sequential
+// run, on the caller's goroutine.
+//
+// The reader keeps its segments (Reader.keep): it never overwrites the
+// bytes and element slices it has handed out. The buffers and chunks it
+// leaves while filling a batch travel with that batch, and come back to it
+// for reuse when the batch has been validated: the segments that lie in
+// them belong to that batch or to earlier ones, which were validated first.
+// So memory stays bounded by batchesInFlight batches.
+
+// batchesInFlight bounds the batches one validation holds: the reader may
+// run this far ahead of the validator.
+const batchesInFlight = 4
+
+// batchSegs is the number of segments in a full batch.
+const batchSegs = 1024
+
+// batch is a run of consecutive segments with what the reader noticed
+// between them.
+type batch struct {
+	segs   []Segment
+	elems  [][]byte // element slices of segments the reader did not keep
+	notes  []note
+	bufs   [][]byte   // reader buffers left while the batch was filled
+	chunks [][][]byte // reader chunks of element slices, likewise
+	end    bool       // the last batch: reading ended, with err (io.EOF at the end of the input)
+	err    error      // see end
+	panic  any        // the reader panicked with this (and stack)
+	stack  []byte
+}
+
+// note is something that happened before segs[at] was read.
+type note struct {
+	at     int
+	off    int64
+	msg    string      // a reader warning, when delims is nil
+	delims *Delimiters // the delimiters of the interchange whose ISA is segs[at]
+}
+
+var batchPool = sync.Pool{New: func() any {
+	return &batch{segs: make([]Segment, 0, batchSegs), elems: make([][]byte, 0, 256)}
+}}
+
+// reset empties b for reuse. The segments, element slices and what they
+// lay in are left in the arrays, to be overwritten: they belong to this
+// validation, which holds them anyway; put clears them.
+func (b *batch) reset() {
+	b.segs, b.elems, b.notes = b.segs[:0], b.elems[:0], b.notes[:0]
+	b.bufs, b.chunks = b.bufs[:0], b.chunks[:0]
+	b.end, b.err, b.panic, b.stack = false, nil, nil, nil
+}
+
+// put returns b to batchPool, holding on to nothing of this validation.
+func (b *batch) put() {
+	clear(b.segs[:cap(b.segs)])
+	clear(b.elems[:cap(b.elems)])
+	clear(b.notes[:cap(b.notes)])
+	clear(b.bufs[:cap(b.bufs)])
+	clear(b.chunks[:cap(b.chunks)])
+	b.reset()
+	batchPool.Put(b)
+}
+
+// add appends seg to b, unless b is full. The element slices of a
+// segment the reader did not keep are copied; their bytes stay where they
+// are, as the reader never overwrites what it handed out.
+func (b *batch) add(seg *Segment) bool {
+	if len(b.segs) == cap(b.segs) {
+		return false
+	}
+	s := *seg
+	if !s.kept {
+		if cap(b.elems)-len(b.elems) < len(s.Elements) {
+			// Earlier segments hold the old array: start a new one.
+			b.elems = make([][]byte, 0, max(256, len(s.Elements)))
+		}
+		first := len(b.elems)
+		b.elems = append(b.elems, s.Elements...)
+		s.Elements = b.elems[first:len(b.elems):len(b.elems)]
+	}
+	b.segs = append(b.segs, s)
+	return true
+}
+
+// pipelined reports whether Validate should read on a goroutine of its own.
+func (v *Validator) pipelined() bool {
+	return v.Pipelined && !v.KeepSegments && runtime.GOMAXPROCS(0) > 1
+}
+
+// readBatches reads rd to its end (or its first error) into batches, sent
+// on full in order, each taken from free once batchesInFlight are out. It
+// stops early when stop closes.
+func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, stop <-chan struct{}) {
+	b := batchPool.Get().(*batch)
+	b.reset()
+	out := 1
+	send := func() {
+		b.bufs = append(b.bufs, rd.retired...)
+		b.chunks = append(b.chunks, rd.oldChunks...)
+		clear(rd.retired)
+		clear(rd.oldChunks)
+		rd.retired, rd.oldChunks = rd.retired[:0], rd.oldChunks[:0]
+		full <- b
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// Handed to the validating goroutine, which panics with it:
+			// a panic here would end the program, out of its caller's
+			// reach.
+			b.panic, b.stack, b.end = p, debug.Stack(), true
+			full <- b
+		}
+	}()
+	rd.OnWarning = func(off int64, msg string) {
+		b.notes = append(b.notes, note{at: len(b.segs), off: off, msg: msg})
+	}
+	for {
+		var seg *Segment
+		var err error
+		ok := false
+		if rd.fast && rd.inISA && rd.err == nil {
+			seg, ok = rd.nextFast()
+		}
+		if !ok {
+			seg, err = rd.Next()
+		}
+		if err != nil {
+			b.end, b.err = true, err
+			send()
+			return
+		}
+		if !ok && string(seg.Elements[0]) == "ISA" {
+			d := rd.Delimiters()
+			b.notes = append(b.notes, note{at: len(b.segs), delims: &d})
+		}
+		if b.add(seg) {
+			continue
+		}
+		send()
+		if out < batchesInFlight {
+			b = batchPool.Get().(*batch)
+			out++
+		} else {
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			// Its segments are validated: what they lay in is free.
+			rd.spare = append(rd.spare, b.bufs...)
+			rd.spareChunks = append(rd.spareChunks, b.chunks...)
+		}
+		b.reset()
+		b.add(seg)
+	}
+}
+
+// validatePipelined is Validate with the reading on another goroutine.
+func (st *state) validatePipelined(rd *Reader) error {
+	full := make(chan *batch, batchesInFlight)
+	free := make(chan *batch, batchesInFlight)
+	stop := make(chan struct{})
+	defer close(stop) // ends the reader if validation panics
+	rd.keep, rd.reuse = true, true
+	go readBatches(rd, full, free, stop)
+	st.rd = nil // the reading goroutine's now
+	for {
+		b := <-full
+		n := 0
+		for i := range b.segs {
+			for ; n < len(b.notes) && b.notes[n].at == i; n++ {
+				st.note(&b.notes[n])
+			}
+			st.segments++
+			st.segment(&b.segs[i])
+		}
+		for ; n < len(b.notes); n++ {
+			st.note(&b.notes[n])
+		}
+		if !b.end {
+			free <- b
+			continue
+		}
+		// The reader is done: its state is ours again.
+		if b.panic != nil {
+			panic(fmt.Sprintf("x12: reading the input: %v\n%s", b.panic, b.stack))
+		}
+		err := b.err
+		b.put()
+		for range len(free) {
+			(<-free).put()
+		}
+		return st.end(rd, err)
+	}
+}
+
+func (st *state) note(n *note) {
+	if n.delims != nil {
+		st.isaDelims = *n.delims
+		return
+	}
+	st.readerWarning(n.off, n.msg)
+}
+
+// end closes the validation when rd's Next returned err.
+func (st *state) end(rd *Reader, err error) error {
+	if err == io.EOF {
+		st.finish(rd.Offset())
+		return nil
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	st.fatal(pe)
+	st.finish(rd.Offset())
+	if rd.srcErr != nil && !errors.Is(rd.srcErr, io.EOF) {
+		return fmt.Errorf("reading input: %w", rd.srcErr)
+	}
+	return nil
+}
