@@ -711,15 +711,16 @@ func (ev *evaluator) text(n int) []byte {
 
 // str returns v as a string (see text).
 func (ev *evaluator) str(v []byte) string {
-	if len(v) == 0 {
+	n := len(v)
+	if n == 0 {
 		return ""
 	}
-	b := ev.text(len(v))
+	b := ev.text(n)
 	start := len(b)
-	b = b[:start+len(v)]
-	copy(b[start:], v)
-	ev.buf = ev.buf[:len(b)] // the same array: no pointer written
-	return unsafe.String(&b[start], len(v))
+	dst := b[start : start+n]
+	copy(dst, v)
+	ev.buf = ev.buf[:start+n] // the same array: no pointer written
+	return unsafe.String(unsafe.SliceData(dst), n)
 }
 
 // date returns century+year-month-day as a string (see text).
