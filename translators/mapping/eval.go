@@ -453,7 +453,7 @@ func (ev *evaluator) list(f *field, n node, fv reflect.Value) {
 	case f.grp.each != nil:
 		parent := ev.tree.follow(n, f.grp.each[:len(f.grp.each)-1])
 		if parent != none {
-			ev.nodes = ev.tree.children(ev.nodes, parent, f.grp.each[len(f.grp.each)-1])
+			ev.nodes = ev.tree.children(ev.nodes, parent, &f.grp.each[len(f.grp.each)-1])
 		}
 	case f.grp.hl != nil:
 		if !ev.hlOK {

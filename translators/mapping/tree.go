@@ -95,7 +95,7 @@ func (t *tree) trigger(n node) (*x12.Segment, int) {
 }
 
 // children appends to out the loop instances directly under n that match st.
-func (t *tree) children(out []node, n node, st Step) []node {
+func (t *tree) children(out []node, n node, st *Step) []node {
 	for c := t.nodes[n].first; c != 0; c = t.nodes[c].next {
 		if s, _ := t.trigger(c); s != nil && equal(t.set.Loops[c-1].ID, st.Loop) && condOK(s, st.Cond) {
 			out = append(out, c)
@@ -112,8 +112,8 @@ const none node = -1
 // are tried in the order listed: SE is preferred to RI wherever each
 // stands in the file.
 func (t *tree) follow(n node, steps []Step) node {
-	for _, st := range steps {
-		if n = t.child(n, st); n == none {
+	for i := range steps {
+		if n = t.child(n, &steps[i]); n == none {
 			return none
 		}
 	}
@@ -122,7 +122,7 @@ func (t *tree) follow(n node, steps []Step) node {
 
 // child returns the first loop instance under n that matches st, trying
 // the values of a multi-valued first condition in the order listed.
-func (t *tree) child(n node, st Step) node {
+func (t *tree) child(n node, st *Step) node {
 	loops := t.set.Loops
 	if len(st.Cond) == 0 || len(st.Cond[0].Values) < 2 {
 		for c := t.nodes[n].first; c != 0; c = t.nodes[c].next {
