@@ -41,10 +41,20 @@ func TestFastPathsAgree(t *testing.T) {
 // long and checks each against the input: kept segments share the
 // reader's bytes and element slices, which must never be overwritten while
 // they are kept (to the end without ReuseSegments, during the set's
-// callback with it).
+// callback with it, and to the end of the next set's callback with
+// HoldSets).
 func TestKeptSegmentsIntact(t *testing.T) {
 	reg := x12.MustLoadRegistry()
-	data := x12gen.Bytes(x12gen.Options{Set: "856", Version: "005010", Seed: 5}, 2<<20)
+	// Sets of a few KB, many to a reader buffer, and then sets longer
+	// than a buffer.
+	small := x12gen.Bytes(x12gen.Options{Set: "856", Version: "005010", Seed: 5}, 2<<20)
+	long := x12gen.Bytes(x12gen.Options{Set: "850", Version: "004010", Seed: 6, LinesPerSet: 2500, SetsPerGroup: 3}, 2<<20)
+	for _, data := range [][]byte{small, long} {
+		keptSegmentsIntact(t, reg, data)
+	}
+}
+
+func keptSegmentsIntact(t *testing.T, reg *x12.Registry, data []byte) {
 	check := func(t *testing.T, s *x12.SetResult) {
 		if len(s.Raw) != s.Segments || len(s.Owner) != len(s.Raw) {
 			t.Fatalf("set %s: %d kept segments, %d owners, %d counted", s.Control, len(s.Raw), len(s.Owner), s.Segments)
@@ -57,15 +67,38 @@ func TestKeptSegmentsIntact(t *testing.T) {
 			}
 		}
 	}
-	for _, reuse := range []bool{false, true} {
-		t.Run(fmt.Sprintf("reuse=%v", reuse), func(t *testing.T) {
+	type held struct {
+		set    *x12.SetResult
+		places string
+	}
+	for _, mode := range []string{"keep", "reuse", "hold 1", "hold 3", "pipelined keep", "pipelined reuse", "pipelined hold 1", "pipelined hold 3"} {
+		t.Run(mode, func(t *testing.T) {
+			pipelined := strings.HasPrefix(mode, "pipelined ")
+			mode := strings.TrimPrefix(mode, "pipelined ")
 			var sets []*x12.SetResult
-			v := &x12.Validator{Registry: reg, KeepSegments: true, ReuseSegments: reuse}
+			var window []held
+			hold := 0
+			fmt.Sscanf(mode, "hold %d", &hold)
+			v := &x12.Validator{Registry: reg, KeepSegments: true, ReuseSegments: mode != "keep", HoldSets: hold, Pipelined: pipelined}
 			err := v.Validate(bytes.NewReader(data), x12.Events{Set: func(s *x12.SetResult) {
-				if reuse {
-					check(t, s)
-				} else {
+				if mode == "keep" {
 					sets = append(sets, s)
+					return
+				}
+				check(t, s)
+				// The sets held are still intact while this one's
+				// callback runs.
+				for _, h := range window {
+					check(t, h.set)
+					if places := fmt.Sprint(h.set.Owner, h.set.Loops); places != h.places {
+						t.Fatalf("set %s: owners and loops changed under a later set", h.set.Control)
+					}
+				}
+				if hold > 0 {
+					window = append(window, held{s, fmt.Sprint(s.Owner, s.Loops)})
+					if len(window) > hold {
+						window = window[1:]
+					}
 				}
 			}})
 			if err != nil {
@@ -74,7 +107,7 @@ func TestKeptSegmentsIntact(t *testing.T) {
 			for _, s := range sets {
 				check(t, s)
 			}
-			if !reuse && len(sets) < 100 {
+			if mode == "keep" && len(sets) < 5 {
 				t.Fatalf("only %d sets", len(sets))
 			}
 		})

@@ -24,7 +24,9 @@ import (
 // leaves while filling a batch travel with that batch, and come back to it
 // for reuse when the batch has been validated: the segments that lie in
 // them belong to that batch or to earlier ones, which were validated first.
-// So memory stays bounded by batchesInFlight batches.
+// So memory stays bounded by batchesInFlight batches. With KeepSegments a
+// validated batch is held until the sets its segments belong to may be
+// reused (ReuseSegments and HoldSets), or to the end.
 
 // batchesInFlight bounds the batches one validation holds: the reader may
 // run this far ahead of the validator.
@@ -102,16 +104,15 @@ func (b *batch) add(seg *Segment) bool {
 
 // pipelined reports whether Validate should read on a goroutine of its own.
 func (v *Validator) pipelined() bool {
-	return v.Pipelined && !v.KeepSegments && runtime.GOMAXPROCS(0) > 1
+	return v.Pipelined && runtime.GOMAXPROCS(0) > 1
 }
 
 // readBatches reads rd to its end (or its first error) into batches, sent
 // on full in order, each taken from free once batchesInFlight are out. It
 // stops early when stop closes.
-func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, stop <-chan struct{}) {
+func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, ahead chan<- struct{}, stop <-chan struct{}) {
 	b := batchPool.Get().(*batch)
 	b.reset()
-	out := 1
 	send := func() {
 		b.bufs = append(b.bufs, rd.retired...)
 		b.chunks = append(b.chunks, rd.oldChunks...)
@@ -154,19 +155,19 @@ func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, stop <-chan
 		if b.add(seg) {
 			continue
 		}
+		select {
+		case ahead <- struct{}{}: // at most batchesInFlight not yet validated
+		case <-stop:
+			return
+		}
 		send()
-		if out < batchesInFlight {
-			b = batchPool.Get().(*batch)
-			out++
-		} else {
-			select {
-			case b = <-free:
-			case <-stop:
-				return
-			}
-			// Its segments are validated: what they lay in is free.
+		select {
+		case b = <-free:
+			// What its segments lay in is free.
 			rd.spare = append(rd.spare, b.bufs...)
 			rd.spareChunks = append(rd.spareChunks, b.chunks...)
+		default:
+			b = batchPool.Get().(*batch)
 		}
 		b.reset()
 		b.add(seg)
@@ -175,13 +176,15 @@ func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, stop <-chan
 
 // validatePipelined is Validate with the reading on another goroutine.
 func (st *state) validatePipelined(rd *Reader) error {
-	full := make(chan *batch, batchesInFlight)
-	free := make(chan *batch, batchesInFlight)
+	full := make(chan *batch, batchesInFlight+1)
+	free := make(chan *batch, 4*batchesInFlight)
+	ahead := make(chan struct{}, batchesInFlight)
 	stop := make(chan struct{})
 	defer close(stop) // ends the reader if validation panics
 	rd.keep, rd.reuse = true, true
-	go readBatches(rd, full, free, stop)
+	go readBatches(rd, full, free, ahead, stop)
 	st.rd = nil // the reading goroutine's now
+	var held []heldBatch
 	for {
 		b := <-full
 		n := 0
@@ -196,7 +199,8 @@ func (st *state) validatePipelined(rd *Reader) error {
 			st.note(&b.notes[n])
 		}
 		if !b.end {
-			free <- b
+			<-ahead
+			held = st.holdBatch(held, b, free)
 			continue
 		}
 		// The reader is done: its state is ours again.
@@ -204,12 +208,52 @@ func (st *state) validatePipelined(rd *Reader) error {
 			panic(fmt.Sprintf("x12: reading the input: %v\n%s", b.panic, b.stack))
 		}
 		err := b.err
+		end := st.end(rd, err)
+		// The kept segments of the last sets are no longer needed
+		// either: the last callbacks have returned.
 		b.put()
+		for _, h := range held {
+			h.b.put()
+		}
 		for range len(free) {
 			(<-free).put()
 		}
-		return st.end(rd, err)
+		return end
 	}
+}
+
+// heldBatch is a validated batch whose segments may still be kept: they
+// belong to sets started up to the last.
+type heldBatch struct {
+	b    *batch
+	last int
+}
+
+// holdBatch takes in the validated batch b and returns to the reader (on
+// free) the batches whose segments no set keeps any more, of held and b;
+// it returns those still held.
+func (st *state) holdBatch(held []heldBatch, b *batch, free chan<- *batch) []heldBatch {
+	v := st.v
+	if !v.KeepSegments {
+		free <- b
+		return held
+	}
+	held = append(held, heldBatch{b, st.started})
+	if !v.ReuseSegments {
+		return held // kept to the end
+	}
+	// The sets up to the last started when a batch ended may be reused
+	// once HoldSets more have started after them.
+	n := 0
+	for n < len(held) && held[n].last+v.HoldSets < st.started {
+		select {
+		case free <- held[n].b:
+		default: // the reader has enough spares
+			held[n].b.put()
+		}
+		n++
+	}
+	return append(held[:0], held[n:]...)
 }
 
 func (st *state) note(n *note) {

@@ -81,18 +81,19 @@ type Reader struct {
 	err    error // sticky error returned by Next
 
 	delims      Delimiters
-	class       [256]uint8 // byte classes of the fast path
-	fast        bool       // single-byte terminator: the fast path applies
-	noFast      bool       // tests: always take the careful path
-	keep        bool       // never overwrite bytes handed out (Validator.KeepSegments)
-	reuse       bool       // with keep: recycle will be called (Validator.ReuseSegments)
-	retired     [][]byte   // with reuse: buffers left to the segments handed out
-	spare       [][]byte   // with reuse: buffers free again (see recycle)
-	free        [][]byte   // with keep: where the fast path puts element slices, the rest of a chunk
-	chunk       [][]byte   // with reuse: the chunk free is the rest of
-	oldChunks   [][][]byte // with reuse: chunks left to the segments handed out
-	spareChunks [][][]byte // with reuse: chunks free again
-	own         [][]byte   // element slices reused from segment to segment
+	class       [256]uint8    // byte classes of the fast path
+	fast        bool          // single-byte terminator: the fast path applies
+	noFast      bool          // tests: always take the careful path
+	keep        bool          // never overwrite bytes handed out (Validator.KeepSegments)
+	reuse       bool          // with keep: recycle will be called (Validator.ReuseSegments)
+	retired     [][]byte      // with reuse: buffers left to the segments handed out
+	spare       [][]byte      // with reuse: buffers free again (see recycle)
+	free        [][]byte      // with keep: where the fast path puts element slices, the rest of a chunk
+	chunk       [][]byte      // with reuse: the chunk free is the rest of
+	oldChunks   [][][]byte    // with reuse: chunks left to the segments handed out
+	spareChunks [][][]byte    // with reuse: chunks free again
+	held        []heldBuffers // with recycle(hold > 0): what was left before each of the last hold calls, oldest first
+	own         [][]byte      // element slices reused from segment to segment
 	header      isaHeader
 	inISA       bool
 	started     bool
@@ -185,17 +186,33 @@ func (r *Reader) fill() bool {
 	return false
 }
 
-// recycle tells a keeping Reader that no segment handed out so far is
-// needed any more: their buffers may be used again.
-func (r *Reader) recycle() {
-	r.spare = append(r.spare, r.retired...) // fill drops those too small
-	clear(r.retired)
-	r.retired = r.retired[:0]
-	// The chunk in use holds the segment just handed out: it stays in
-	// use; the others are free again.
-	r.spareChunks = append(r.spareChunks, r.oldChunks...)
-	clear(r.oldChunks)
-	r.oldChunks = r.oldChunks[:0]
+// recycle tells a keeping Reader that a new set starts: the segments
+// handed out before the last hold calls are no longer needed, and their
+// buffers may be used again (Validator.HoldSets). With hold 0, that is
+// every segment handed out so far.
+func (r *Reader) recycle(hold int) {
+	r.held = append(r.held, heldBuffers{bufs: r.retired, chunks: r.oldChunks})
+	r.retired, r.oldChunks = nil, nil
+	for len(r.held) > hold {
+		h := r.held[0]
+		r.spare = append(r.spare, h.bufs...) // fill drops those too small
+		r.spareChunks = append(r.spareChunks, h.chunks...)
+		// The emptied lists take the next retired ones.
+		clear(h.bufs)
+		clear(h.chunks)
+		r.retired, r.oldChunks = h.bufs[:0], h.chunks[:0]
+		copy(r.held, r.held[1:])
+		r.held[len(r.held)-1] = heldBuffers{}
+		r.held = r.held[:len(r.held)-1]
+	}
+	// The chunk in use holds the segment just handed out: it stays in use.
+}
+
+// heldBuffers are the buffers and chunks a keeping Reader left between two
+// recycle calls.
+type heldBuffers struct {
+	bufs   [][]byte
+	chunks [][][]byte
 }
 
 func (r *Reader) atEOF() bool { return r.srcErr != nil }

@@ -127,11 +127,17 @@ type Validator struct {
 	// during the Set callback. It spares the garbage collector when every
 	// set is consumed as it comes, as translation does.
 	ReuseSegments bool
+	// HoldSets, with ReuseSegments, reuses the memory of a set only when
+	// HoldSets more sets have started after it: a set's Raw, Owner and
+	// Loops then stay valid until the Set callback of the HoldSets-th set
+	// after it returns, so that the caller may work on sets on another
+	// goroutine while the next are validated.
+	HoldSets int
 	// Pipelined reads the input on a goroutine of its own, so that reading
 	// and validating use two CPUs. What Validate reports, and in which
 	// order, is the same; the callbacks still run on the caller's
-	// goroutine. It has no effect with KeepSegments or when the program
-	// may use only one CPU (GOMAXPROCS).
+	// goroutine. It has no effect when the program may use only one CPU
+	// (GOMAXPROCS).
 	Pipelined bool
 
 	careful bool // tests: none of the fast paths that the careful ones must agree with
@@ -147,7 +153,7 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 	rd.reuse = v.KeepSegments && v.ReuseSegments
 	st := &state{v: v, ev: ev, rd: rd, careful: v.careful}
 	if v.Registry == nil {
-		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, ReuseSegments: v.ReuseSegments, careful: v.careful}
+		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, ReuseSegments: v.ReuseSegments, HoldSets: v.HoldSets, careful: v.careful}
 	}
 	if v.pipelined() {
 		return st.validatePipelined(rd)
@@ -196,6 +202,8 @@ type state struct {
 	instances int             // loop instances numbered so far in the set
 	pool      [][]int         // count slices, one per loop depth
 	kept      keptChunks      // where kept segments are copied
+	held      []keptChunks    // with HoldSets: the kept chunks of the sets before, oldest first
+	started   int             // with ReuseSegments: sets started so far
 	anClass   [256]uint8      // byte classes for text values (see setANClass)
 	found     [256]foundMemo  // see scan
 	syntaxOK  [64]struct {    // see checkSyntaxNotes
@@ -760,7 +768,21 @@ func (st *state) st(seg *Segment) {
 	if st.v.KeepSegments && st.v.ReuseSegments {
 		// The segments of earlier sets are no longer needed (they lie
 		// in buffers the reader left before this ST).
-		st.rd.recycle()
+		st.started++
+		if st.rd != nil { // else the pipeline recycles (see holdBatch)
+			st.rd.recycle(st.v.HoldSets)
+		}
+		if h := st.v.HoldSets; h > 0 {
+			// The memory of the last h sets is held; the set before
+			// them leaves its chunks to this one.
+			st.held = append(st.held, st.kept)
+			st.kept = keptChunks{}
+			if len(st.held) > h {
+				st.kept = st.held[0]
+				copy(st.held, st.held[1:])
+				st.held = st.held[:h]
+			}
+		}
 		k := &st.kept
 		k.elems, k.segs = k.elems[:0], k.segs[:0]
 		s.Raw, s.Owner, s.Loops = k.raw[:0], k.owner[:0], k.loops[:0]
