@@ -30,55 +30,61 @@ func init() {
 // documents per second and MB/s. "kept" keeps every document in the
 // Result, as the intake does to store a message's documents together;
 // "streamed" hands each over as it is made (Options.Document), as
-// edigate translate does.
+// edigate translate does. "one-cpu" validates and translates on one
+// goroutine; "two-cpus" runs both as edigate does with two CPUs or more:
+// validation reads on a goroutine of its own (Validator.Pipelined), and
+// translation maps each set on one while the next is validated.
 func BenchmarkTranslateVsValidate(b *testing.B) {
 	for _, set := range []string{"850", "855", "856", "810"} {
 		for _, mode := range []string{"kept", "streamed"} {
-			b.Run(set+"/"+mode, func(b *testing.B) {
-				data := benchInputs[set]()
-				tr := MustTranslator(b, "")
-				v := &x12.Validator{Registry: tr.Registry}
-				b.SetBytes(int64(len(data)))
-				var tv, tt time.Duration
-				docs := 0
-				opt := Options{File: "bench"}
-				if mode == "streamed" {
-					opt.Document = func(canonical.Document) { docs++ }
-				}
-				for b.Loop() {
-					t0 := time.Now()
-					if err := v.Validate(bytes.NewReader(data), x12.Events{}); err != nil {
-						b.Fatal(err)
+			for _, cpus := range []string{"one-cpu", "two-cpus"} {
+				b.Run(set+"/"+mode+"/"+cpus, func(b *testing.B) {
+					data := benchInputs[set]()
+					tr := MustTranslator(b, "")
+					two := cpus == "two-cpus"
+					v := &x12.Validator{Registry: tr.Registry, Pipelined: two}
+					b.SetBytes(int64(len(data)))
+					var tv, tt time.Duration
+					docs := 0
+					opt := Options{File: "bench", Sequential: !two}
+					if mode == "streamed" {
+						opt.Document = func(canonical.Document) { docs++ }
 					}
-					t1 := time.Now()
-					res, err := tr.Inbound(bytes.NewReader(data), opt)
-					if err != nil {
-						b.Fatal(err)
+					for b.Loop() {
+						t0 := time.Now()
+						if err := v.Validate(bytes.NewReader(data), x12.Events{}); err != nil {
+							b.Fatal(err)
+						}
+						t1 := time.Now()
+						res, err := tr.Inbound(bytes.NewReader(data), opt)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if len(res.Problems) > 0 {
+							b.Fatalf("%d problems, first: %v", len(res.Problems), res.Problems[0])
+						}
+						docs += len(res.Documents)
+						tv, tt = tv+t1.Sub(t0), tt+time.Since(t1)
 					}
-					if len(res.Problems) > 0 {
-						b.Fatalf("%d problems, first: %v", len(res.Problems), res.Problems[0])
-					}
-					docs += len(res.Documents)
-					tv, tt = tv+t1.Sub(t0), tt+time.Since(t1)
-				}
-				mb := float64(len(data)) * float64(b.N) / 1e6
-				b.ReportMetric(100*float64(tv)/float64(tt), "%validate")
-				b.ReportMetric(float64(docs)/tt.Seconds(), "docs/s")
-				b.ReportMetric(mb/tt.Seconds(), "translate-MB/s")
-				b.ReportMetric(mb/tv.Seconds(), "validate-MB/s")
-			})
+					mb := float64(len(data)) * float64(b.N) / 1e6
+					b.ReportMetric(100*float64(tv)/float64(tt), "%validate")
+					b.ReportMetric(float64(docs)/tt.Seconds(), "docs/s")
+					b.ReportMetric(mb/tt.Seconds(), "translate-MB/s")
+					b.ReportMetric(mb/tv.Seconds(), "validate-MB/s")
+				})
+			}
 		}
 	}
 }
 
-// BenchmarkTranslate is translation alone, for profiling.
+// BenchmarkTranslate is translation alone, on one goroutine, for profiling.
 func BenchmarkTranslate(b *testing.B) {
 	data := benchInputs["850"]()
 	tr := MustTranslator(b, "")
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := tr.Inbound(bytes.NewReader(data), Options{File: "bench"}); err != nil {
+		if _, err := tr.Inbound(bytes.NewReader(data), Options{File: "bench", Sequential: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -118,8 +120,14 @@ type Options struct {
 	Sender string
 	// Document, when set, receives each document as soon as it is made,
 	// and Result.Documents stays empty: memory then does not grow with the
-	// number of documents in the file.
+	// number of documents in the file. It is called on Inbound's
+	// goroutine, in the order of the sets.
 	Document func(canonical.Document)
+	// Sequential maps each set on Inbound's goroutine right after its
+	// validation. By default, when the program may use more than one CPU,
+	// a set is mapped on a goroutine of its own while the next one is
+	// validated. The result is the same either way.
+	Sequential bool
 }
 
 // Inbound validates and translates every set in r. Invalid sets are not
@@ -139,16 +147,34 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 	// The mapping of each partner, set and version met, looked up once:
 	// Spec takes a lock and builds the mapping's name.
 	specs := map[specKey]*mapping.Spec{}
-	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true}
+	m := newMapper(!opt.Sequential && runtime.GOMAXPROCS(0) > 1)
+	defer m.stop()
+	// Problems in input order: a mapping's errors take the place of its
+	// set, although with overlap they are known only later.
+	var order []problem
+	fail := func(err error) { order = append(order, problem{err: err}) }
+	// done takes in a finished mapping: its document goes out in set order.
+	done := func(j *mapJob) {
+		if j.err != nil {
+			return
+		}
+		if opt.Document != nil {
+			opt.Document(j.doc)
+			return
+		}
+		res.Documents = append(res.Documents, j.doc)
+	}
+	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true, HoldSets: m.holdSets(), Pipelined: m.overlap}
 	ev := x12.Events{
 		Issue: func(e *x12.ParseError) {
 			if e.Severity == x12.SeverityWarning {
 				res.Warnings = append(res.Warnings, e)
 				return
 			}
-			res.Problems = append(res.Problems, positioned{file: opt.File, err: e})
+			fail(positioned{file: opt.File, err: e})
 		},
 		Set: func(s *x12.SetResult) {
+			defer m.called(done)
 			res.Sets++
 			if !s.Valid() {
 				return
@@ -164,7 +190,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 				}
 			}
 			if opt.Sender != "" && (p == nil || p.ID != opt.Sender) {
-				res.Problems = append(res.Problems, fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: the interchange sender %s:%s is not this partner's x12.isa; the set is refused", opt.File, s.Offset, opt.Sender, s.Interchange, s.Group, s.Control, s.SenderQual, s.SenderID))
+				fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: the interchange sender %s:%s is not this partner's x12.isa; the set is refused", opt.File, s.Offset, opt.Sender, s.Interchange, s.Group, s.Control, s.SenderQual, s.SenderID))
 				res.Refused++
 				return
 			}
@@ -175,7 +201,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			if s.ID == "997" || s.ID == "999" {
 				fa, err := x12.ParseFunctionalAck(s)
 				if err != nil {
-					res.Problems = append(res.Problems, fmt.Errorf("%s: partner %s: ISA %s / GS %s / ST %s: %w", opt.File, partnerID, s.Interchange, s.Group, s.Control, err))
+					fail(fmt.Errorf("%s: partner %s: ISA %s / GS %s / ST %s: %w", opt.File, partnerID, s.Interchange, s.Group, s.Control, err))
 					return
 				}
 				res.Acks = append(res.Acks, fa)
@@ -186,28 +212,14 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			if sp == nil {
 				var err error
 				if sp, err = t.Spec(p, s.ID, s.Version); err != nil {
-					res.Problems = append(res.Problems, fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: no mapping for %s %s: %w", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control, s.ID, s.Version, err))
+					fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: no mapping for %s %s: %w", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control, s.ID, s.Version, err))
 					return
 				}
 				specs[sk] = sp
 			}
-			doc, err := sp.Translate(mapping.Input{Set: s, Partner: partnerID, CorrelationID: opt.CorrelationID, File: opt.File})
-			if err != nil {
-				var es mapping.Errors
-				if errors.As(err, &es) {
-					for _, e := range es {
-						res.Problems = append(res.Problems, e)
-					}
-				} else {
-					res.Problems = append(res.Problems, err)
-				}
-				return
-			}
-			if opt.Document != nil {
-				opt.Document(doc)
-				return
-			}
-			res.Documents = append(res.Documents, doc)
+			j := &mapJob{spec: sp, in: mapping.Input{Set: s, Partner: partnerID, CorrelationID: opt.CorrelationID, File: opt.File}}
+			order = append(order, problem{job: j})
+			m.start(j, done)
 		},
 		Interchange: func(ix *x12.InterchangeResult) {
 			if ix.Control != "" {
@@ -219,7 +231,190 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 		ev = opt.Ack.Events(ev)
 	}
 	err := v.Validate(r, ev)
+	m.end(done)
+	for _, p := range order {
+		switch {
+		case p.job == nil:
+			res.Problems = append(res.Problems, p.err)
+		case p.job.err != nil:
+			var es mapping.Errors
+			if errors.As(p.job.err, &es) {
+				for _, e := range es {
+					res.Problems = append(res.Problems, e)
+				}
+			} else {
+				res.Problems = append(res.Problems, p.job.err)
+			}
+		}
+	}
 	return res, err
+}
+
+// problem is one entry of Inbound's problems: an error, or the mapping of
+// a set, whose errors (if any) go there.
+type problem struct {
+	err error
+	job *mapJob
+}
+
+// mapJob is the mapping of one set.
+type mapJob struct {
+	spec  *mapping.Spec
+	in    mapping.Input
+	doc   canonical.Document
+	err   error
+	panic any // the mapping panicked with this (and stack)
+	stack []byte
+}
+
+func (j *mapJob) run() {
+	defer func() {
+		if p := recover(); p != nil {
+			j.panic, j.stack = p, debug.Stack()
+		}
+	}()
+	j.doc, j.err = j.spec.Translate(j.in)
+}
+
+// With overlap, sets go to mapping goroutines in groups: one handover per
+// set would cost more in waking goroutines than mapping a small set. A
+// group closes after groupSets Set callbacks (mapped or not), or sooner
+// once it holds groupSegments segments. mapWorkers groups are mapped at
+// once; when one more closes, the oldest is waited for: at most
+// (mapWorkers+1)*groupSets-1 callbacks after its first set's, which is
+// what the validator is told to hold (Validator.HoldSets).
+const (
+	groupSets     = 16
+	groupSegments = 32 << 10
+	mapWorkers    = 2
+	holdSets      = (mapWorkers+1)*groupSets - 1
+)
+
+// mapGroup is a group of sets handed over for mapping; done closes when
+// all are mapped.
+type mapGroup struct {
+	jobs  []*mapJob
+	done  chan struct{}
+	flush int // the flush that handed it over
+}
+
+// mapper maps sets, on the caller's goroutine or, with overlap, on
+// mapWorkers of their own, a group at a time, while the caller validates
+// the next; results are taken in set order.
+type mapper struct {
+	overlap bool
+	groups  chan *mapGroup
+	group   []*mapJob   // started, not yet handed over
+	calls   int         // Set callbacks since the group began
+	segs    int         // segments in the group
+	flight  []*mapGroup // handed over, not yet waited for, oldest first
+	flushes int         // groups closed so far
+}
+
+func newMapper(overlap bool) *mapper {
+	m := &mapper{overlap: overlap}
+	if overlap {
+		m.groups = make(chan *mapGroup)
+		for range mapWorkers {
+			go func() {
+				for g := range m.groups {
+					for _, j := range g.jobs {
+						j.run()
+					}
+					close(g.done)
+				}
+			}()
+		}
+	}
+	return m
+}
+
+// holdSets is what the validator must hold for this mapper.
+func (m *mapper) holdSets() int {
+	if m.overlap {
+		return holdSets
+	}
+	return 0
+}
+
+// start maps j, then hands it to finish: at once, or with overlap, once
+// its group is mapped, in set order.
+func (m *mapper) start(j *mapJob, finish func(*mapJob)) {
+	if !m.overlap {
+		j.run()
+		m.finished(j, finish)
+		return
+	}
+	m.group = append(m.group, j)
+	m.segs += len(j.in.Set.Raw)
+}
+
+// called counts a Set callback; it closes the group when full.
+func (m *mapper) called(finish func(*mapJob)) {
+	if !m.overlap {
+		return
+	}
+	if m.calls++; m.calls >= groupSets || m.segs >= groupSegments {
+		m.flush(finish)
+	}
+}
+
+// flush hands the current group over, first waiting for the groups handed
+// over mapWorkers flushes ago or earlier, whether this one has sets to map
+// or not: the validator holds their sets no longer.
+func (m *mapper) flush(finish func(*mapJob)) {
+	m.calls, m.segs = 0, 0
+	m.flushes++
+	for len(m.flight) > 0 && m.flushes-m.flight[0].flush >= mapWorkers {
+		m.waitOldest(finish)
+	}
+	if len(m.group) == 0 {
+		return
+	}
+	g := &mapGroup{jobs: m.group, done: make(chan struct{}), flush: m.flushes}
+	m.group = nil
+	m.groups <- g
+	m.flight = append(m.flight, g)
+}
+
+// waitOldest waits for the oldest group handed over and hands its jobs to
+// finish.
+func (m *mapper) waitOldest(finish func(*mapJob)) {
+	g := m.flight[0]
+	m.flight = m.flight[1:]
+	<-g.done
+	for _, j := range g.jobs {
+		m.finished(j, finish)
+	}
+}
+
+// end maps what is left, at the end of the input.
+func (m *mapper) end(finish func(*mapJob)) {
+	if m.overlap {
+		m.flush(finish)
+		for len(m.flight) > 0 {
+			m.waitOldest(finish)
+		}
+	}
+}
+
+func (m *mapper) finished(j *mapJob, finish func(*mapJob)) {
+	if j.panic != nil {
+		panic(fmt.Sprintf("mapping %s: %v\n%s", j.in.Set.Control, j.panic, j.stack))
+	}
+	finish(j)
+}
+
+// stop ends the mapping goroutines. Groups still being mapped (when
+// Inbound panicked) are waited for: they read memory the validator owns.
+func (m *mapper) stop() {
+	if !m.overlap {
+		return
+	}
+	for _, g := range m.flight {
+		<-g.done
+	}
+	close(m.groups)
 }
 
 // senderCache remembers which partner (or none) each sender of a file is:
