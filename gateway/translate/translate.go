@@ -150,19 +150,52 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 	m := newMapper(!opt.Sequential && runtime.GOMAXPROCS(0) > 1)
 	defer m.stop()
 	// Problems in input order: a mapping's errors take the place of its
-	// set, although with overlap they are known only later.
+	// set, although with overlap they are known only later. order holds
+	// them from the oldest mapping not yet finished on; what comes before
+	// is in res.Problems.
 	var order []problem
-	fail := func(err error) { order = append(order, problem{err: err}) }
-	// done takes in a finished mapping: its document goes out in set order.
+	settle := func() {
+		n := 0
+		for ; n < len(order); n++ {
+			p := order[n]
+			switch {
+			case p.job == nil:
+				res.Problems = append(res.Problems, p.err)
+			case !p.job.finished:
+				order = append(order[:0], order[n:]...)
+				return
+			case p.job.err != nil:
+				var es mapping.Errors
+				if errors.As(p.job.err, &es) {
+					for _, e := range es {
+						res.Problems = append(res.Problems, e)
+					}
+				} else {
+					res.Problems = append(res.Problems, p.job.err)
+				}
+			}
+		}
+		order = order[:0]
+	}
+	fail := func(err error) {
+		order = append(order, problem{err: err})
+		if len(order) == 1 {
+			settle()
+		}
+	}
+	// done takes in a finished mapping: its document goes out in set order,
+	// and the set and the document are no longer held here.
 	done := func(j *mapJob) {
-		if j.err != nil {
-			return
+		j.finished = true
+		if j.err == nil {
+			if opt.Document != nil {
+				opt.Document(j.doc)
+			} else {
+				res.Documents = append(res.Documents, j.doc)
+			}
 		}
-		if opt.Document != nil {
-			opt.Document(j.doc)
-			return
-		}
-		res.Documents = append(res.Documents, j.doc)
+		j.in, j.doc = mapping.Input{}, nil
+		settle()
 	}
 	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true, HoldSets: m.holdSets(), Pipelined: m.overlap}
 	ev := x12.Events{
@@ -232,21 +265,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 	}
 	err := v.Validate(r, ev)
 	m.end(done)
-	for _, p := range order {
-		switch {
-		case p.job == nil:
-			res.Problems = append(res.Problems, p.err)
-		case p.job.err != nil:
-			var es mapping.Errors
-			if errors.As(p.job.err, &es) {
-				for _, e := range es {
-					res.Problems = append(res.Problems, e)
-				}
-			} else {
-				res.Problems = append(res.Problems, p.job.err)
-			}
-		}
-	}
+	settle()
 	return res, err
 }
 
@@ -259,12 +278,13 @@ type problem struct {
 
 // mapJob is the mapping of one set.
 type mapJob struct {
-	spec  *mapping.Spec
-	in    mapping.Input
-	doc   canonical.Document
-	err   error
-	panic any // the mapping panicked with this (and stack)
-	stack []byte
+	spec     *mapping.Spec
+	in       mapping.Input
+	doc      canonical.Document
+	err      error
+	finished bool // handed to Inbound's done
+	panic    any  // the mapping panicked with this (and stack)
+	stack    []byte
 }
 
 func (j *mapJob) run() {
