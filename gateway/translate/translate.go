@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -197,7 +198,10 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 		j.in, j.doc = mapping.Input{}, nil
 		settle()
 	}
-	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true, HoldSets: m.holdSets(), Pipelined: m.overlap}
+	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true, Pipelined: m.overlap}
+	if m.overlap {
+		v.Released = m.released
+	}
 	ev := x12.Events{
 		Issue: func(e *x12.ParseError) {
 			if e.Severity == x12.SeverityWarning {
@@ -300,22 +304,20 @@ func (j *mapJob) run() {
 // set would cost more in waking goroutines than mapping a small set. A
 // group closes after groupSets Set callbacks (mapped or not), or sooner
 // once it holds groupSegments segments. mapWorkers groups are mapped at
-// once; when one more closes, the oldest is waited for: at most
-// (mapWorkers+1)*groupSets-1 callbacks after its first set's, which is
-// what the validator is told to hold (Validator.HoldSets).
+// once; when one more closes, the oldest is waited for. The validator
+// keeps the segments of every set from the oldest not yet mapped on
+// (Validator.Released): so about mapWorkers+1 groups.
 const (
 	groupSets     = 16
 	groupSegments = 32 << 10
 	mapWorkers    = 2
-	holdSets      = (mapWorkers+1)*groupSets - 1
 )
 
 // mapGroup is a group of sets handed over for mapping; done closes when
 // all are mapped.
 type mapGroup struct {
-	jobs  []*mapJob
-	done  chan struct{}
-	flush int // the flush that handed it over
+	jobs []*mapJob
+	done chan struct{}
 }
 
 // mapper maps sets, on the caller's goroutine or, with overlap, on
@@ -328,7 +330,6 @@ type mapper struct {
 	calls   int         // Set callbacks since the group began
 	segs    int         // segments in the group
 	flight  []*mapGroup // handed over, not yet waited for, oldest first
-	flushes int         // groups closed so far
 }
 
 func newMapper(overlap bool) *mapper {
@@ -349,12 +350,20 @@ func newMapper(overlap bool) *mapper {
 	return m
 }
 
-// holdSets is what the validator must hold for this mapper.
-func (m *mapper) holdSets() int {
-	if m.overlap {
-		return holdSets
+// released tells the validator how many sets it may reuse the memory of
+// (Validator.Released): those before the oldest set not yet mapped.
+func (m *mapper) released() int {
+	for _, g := range m.flight {
+		select {
+		case <-g.done:
+		default:
+			return g.jobs[0].in.Set.Seq - 1
+		}
 	}
-	return 0
+	if len(m.group) > 0 {
+		return m.group[0].in.Set.Seq - 1
+	}
+	return math.MaxInt
 }
 
 // start maps j, then hands it to finish: at once, or with overlap, once
@@ -379,19 +388,17 @@ func (m *mapper) called(finish func(*mapJob)) {
 	}
 }
 
-// flush hands the current group over, first waiting for the groups handed
-// over mapWorkers flushes ago or earlier, whether this one has sets to map
-// or not: the validator holds their sets no longer.
+// flush hands the current group over, first waiting for the oldest one
+// when mapWorkers are busy.
 func (m *mapper) flush(finish func(*mapJob)) {
 	m.calls, m.segs = 0, 0
-	m.flushes++
-	for len(m.flight) > 0 && m.flushes-m.flight[0].flush >= mapWorkers {
-		m.waitOldest(finish)
-	}
 	if len(m.group) == 0 {
 		return
 	}
-	g := &mapGroup{jobs: m.group, done: make(chan struct{}), flush: m.flushes}
+	if len(m.flight) == mapWorkers {
+		m.waitOldest(finish)
+	}
+	g := &mapGroup{jobs: m.group, done: make(chan struct{})}
 	m.group = nil
 	m.groups <- g
 	m.flight = append(m.flight, g)

@@ -41,8 +41,8 @@ func TestFastPathsAgree(t *testing.T) {
 // long and checks each against the input: kept segments share the
 // reader's bytes and element slices, which must never be overwritten while
 // they are kept (to the end without ReuseSegments, during the set's
-// callback with it, and to the end of the next set's callback with
-// HoldSets).
+// callback with it, and until the caller releases them with
+// Validator.Released).
 func TestKeptSegmentsIntact(t *testing.T) {
 	reg := x12.MustLoadRegistry()
 	// Sets of a few KB, many to a reader buffer, and then sets longer
@@ -79,8 +79,14 @@ func keptSegmentsIntact(t *testing.T, reg *x12.Registry, data []byte) {
 			var window []held
 			hold := 0
 			fmt.Sscanf(mode, "hold %d", &hold)
-			v := &x12.Validator{Registry: reg, KeepSegments: true, ReuseSegments: mode != "keep", HoldSets: hold, Pipelined: pipelined}
+			v := &x12.Validator{Registry: reg, KeepSegments: true, ReuseSegments: mode != "keep", Pipelined: pipelined}
+			last := 0 // the Seq of the last set handed over
+			if hold > 0 {
+				// The last hold sets handed over are still read.
+				v.Released = func() int { return last - hold }
+			}
 			err := v.Validate(bytes.NewReader(data), x12.Events{Set: func(s *x12.SetResult) {
+				last = s.Seq
 				if mode == "keep" {
 					sets = append(sets, s)
 					return

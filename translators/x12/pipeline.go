@@ -26,7 +26,7 @@ import (
 // them belong to that batch or to earlier ones, which were validated first.
 // So memory stays bounded by batchesInFlight batches. With KeepSegments a
 // validated batch is held until the sets its segments belong to may be
-// reused (ReuseSegments and HoldSets), or to the end.
+// reused (ReuseSegments and Released), or to the end.
 
 // batchesInFlight bounds the batches one validation holds: the reader may
 // run this far ahead of the validator.
@@ -152,7 +152,11 @@ func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, ahead chan<
 			d := rd.Delimiters()
 			b.notes = append(b.notes, note{at: len(b.segs), delims: &d})
 		}
-		if b.add(seg) {
+		// A batch ends when full, or when the reader has left a buffer
+		// behind: a batch then holds at most two buffers, however long
+		// its segments are.
+		added := b.add(seg)
+		if added && len(rd.retired) == 0 {
 			continue
 		}
 		select {
@@ -170,7 +174,9 @@ func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, ahead chan<
 			b = batchPool.Get().(*batch)
 		}
 		b.reset()
-		b.add(seg)
+		if !added {
+			b.add(seg)
+		}
 	}
 }
 
@@ -242,10 +248,11 @@ func (st *state) holdBatch(held []heldBatch, b *batch, free chan<- *batch) []hel
 	if !v.ReuseSegments {
 		return held // kept to the end
 	}
-	// The sets up to the last started when a batch ended may be reused
-	// once HoldSets more have started after them.
+	// A batch's segments belong to sets up to the last started when it
+	// ended: it is free once they are released.
+	done := st.released()
 	n := 0
-	for n < len(held) && held[n].last+v.HoldSets < st.started {
+	for n < len(held) && held[n].last <= done {
 		select {
 		case free <- held[n].b:
 		default: // the reader has enough spares

@@ -92,7 +92,7 @@ type Reader struct {
 	chunk       [][]byte      // with reuse: the chunk free is the rest of
 	oldChunks   [][][]byte    // with reuse: chunks left to the segments handed out
 	spareChunks [][][]byte    // with reuse: chunks free again
-	held        []heldBuffers // with recycle(hold > 0): what was left before each of the last hold calls, oldest first
+	held        []heldBuffers // with reuse: what was left while reading sets not yet released, oldest first
 	own         [][]byte      // element slices reused from segment to segment
 	header      isaHeader
 	inISA       bool
@@ -186,25 +186,25 @@ func (r *Reader) fill() bool {
 	return false
 }
 
-// recycle tells a keeping Reader that a new set starts: the segments
-// handed out before the last hold calls are no longer needed, and their
-// buffers may be used again (Validator.HoldSets). With hold 0, that is
-// every segment handed out so far.
-func (r *Reader) recycle(hold int) {
-	r.held = append(r.held, heldBuffers{bufs: r.retired, chunks: r.oldChunks})
+// recycle tells a keeping Reader that a new set starts after set seq, and
+// that the sets up to done are no longer needed (Validator.Released): the
+// buffers and chunks it left while reading them may be used again.
+func (r *Reader) recycle(seq, done int) {
+	// What was left while reading set seq holds segments of sets up to it.
+	r.held = append(r.held, heldBuffers{bufs: r.retired, chunks: r.oldChunks, seq: seq})
 	r.retired, r.oldChunks = nil, nil
-	for len(r.held) > hold {
-		h := r.held[0]
+	n := 0
+	for ; n < len(r.held) && r.held[n].seq <= done; n++ {
+		h := r.held[n]
 		r.spare = append(r.spare, h.bufs...) // fill drops those too small
 		r.spareChunks = append(r.spareChunks, h.chunks...)
 		// The emptied lists take the next retired ones.
 		clear(h.bufs)
 		clear(h.chunks)
 		r.retired, r.oldChunks = h.bufs[:0], h.chunks[:0]
-		copy(r.held, r.held[1:])
-		r.held[len(r.held)-1] = heldBuffers{}
-		r.held = r.held[:len(r.held)-1]
 	}
+	clear(r.held[:n])
+	r.held = append(r.held[:0], r.held[n:]...)
 	// The chunk in use holds the segment just handed out: it stays in use.
 }
 
@@ -213,6 +213,7 @@ func (r *Reader) recycle(hold int) {
 type heldBuffers struct {
 	bufs   [][]byte
 	chunks [][][]byte
+	seq    int // left while reading set seq
 }
 
 func (r *Reader) atEOF() bool { return r.srcErr != nil }

@@ -97,6 +97,7 @@ type SetResult struct {
 	Warnings    []*ParseError
 	Status      string         // AK501: A, E or R
 	Complete    bool           // SE seen
+	Seq         int            // 1 for the first set Validate read, 2 for the next…
 	Raw         []*Segment     // the set's segments when Validator.KeepSegments
 	Owner       []int32        // for each of Raw, the loop instance it sits in directly (0: the set itself)
 	Loops       []LoopInstance // loop instance n is Loops[n-1], when Validator.KeepSegments
@@ -127,12 +128,14 @@ type Validator struct {
 	// during the Set callback. It spares the garbage collector when every
 	// set is consumed as it comes, as translation does.
 	ReuseSegments bool
-	// HoldSets, with ReuseSegments, reuses the memory of a set only when
-	// HoldSets more sets have started after it: a set's Raw, Owner and
-	// Loops then stay valid until the Set callback of the HoldSets-th set
-	// after it returns, so that the caller may work on sets on another
-	// goroutine while the next are validated.
-	HoldSets int
+	// Released, with ReuseSegments, says how far the caller is done with
+	// the sets handed to it: it returns n when it no longer reads the
+	// sets numbered 1 to n (SetResult.Seq), whose memory may then be
+	// reused. The validator calls it on its own goroutine as sets start
+	// (and, when Pipelined, between batches). Without it a set is done
+	// when its Set callback returns. It lets the caller work on sets on
+	// other goroutines while the next ones are validated.
+	Released func() int
 	// Pipelined reads the input on a goroutine of its own, so that reading
 	// and validating use two CPUs. What Validate reports, and in which
 	// order, is the same; the callbacks still run on the caller's
@@ -153,7 +156,7 @@ func (v *Validator) Validate(src io.Reader, ev Events) error {
 	rd.reuse = v.KeepSegments && v.ReuseSegments
 	st := &state{v: v, ev: ev, rd: rd, careful: v.careful}
 	if v.Registry == nil {
-		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, ReuseSegments: v.ReuseSegments, HoldSets: v.HoldSets, careful: v.careful}
+		st.v = &Validator{Registry: &Registry{}, KeepSegments: v.KeepSegments, ReuseSegments: v.ReuseSegments, Released: v.Released, careful: v.careful}
 	}
 	if v.pipelined() {
 		return st.validatePipelined(rd)
@@ -202,8 +205,8 @@ type state struct {
 	instances int             // loop instances numbered so far in the set
 	pool      [][]int         // count slices, one per loop depth
 	kept      keptChunks      // where kept segments are copied
-	held      []keptChunks    // with HoldSets: the kept chunks of the sets before, oldest first
-	started   int             // with ReuseSegments: sets started so far
+	held      []heldChunks    // with Released: the kept chunks of sets not yet released, oldest first
+	started   int             // sets started so far (the Seq of the last)
 	anClass   [256]uint8      // byte classes for text values (see setANClass)
 	found     [256]foundMemo  // see scan
 	syntaxOK  [64]struct {    // see checkSyntaxNotes
@@ -288,6 +291,22 @@ func (st *state) keep(seg *Segment) {
 	if st.v.ReuseSegments {
 		k.raw, k.owner = s.Raw, s.Owner
 	}
+}
+
+// released returns how many sets the caller is done with
+// (Validator.Released): at most every set before the one being read.
+func (st *state) released() int {
+	n := st.started - 1
+	if f := st.v.Released; f != nil {
+		n = min(n, f())
+	}
+	return n
+}
+
+// heldChunks are the kept chunks of set seq, held until it is released.
+type heldChunks struct {
+	keptChunks
+	seq int
 }
 
 // keptChunks hold the element slices of kept segments.
@@ -765,24 +784,23 @@ func (st *state) st(seg *Segment) {
 	st.hlLevels = st.hlLevels[:0]
 	st.stack = st.stack[:0]
 	st.instances = 0
+	st.started++
+	s.Seq = st.started
 	if st.v.KeepSegments && st.v.ReuseSegments {
-		// The segments of earlier sets are no longer needed (they lie
-		// in buffers the reader left before this ST).
-		st.started++
+		// The segments of released sets are no longer needed.
+		done := st.released()
 		if st.rd != nil { // else the pipeline recycles (see holdBatch)
-			st.rd.recycle(st.v.HoldSets)
+			st.rd.recycle(s.Seq-1, done)
 		}
-		if h := st.v.HoldSets; h > 0 {
-			// The memory of the last h sets is held; the set before
-			// them leaves its chunks to this one.
-			st.held = append(st.held, st.kept)
-			st.kept = keptChunks{}
-			if len(st.held) > h {
-				st.kept = st.held[0]
-				copy(st.held, st.held[1:])
-				st.held = st.held[:h]
-			}
+		// The chunks of the set before are held until it is released;
+		// this one takes those of the last set released, if any.
+		st.held = append(st.held, heldChunks{st.kept, s.Seq - 1})
+		st.kept = keptChunks{}
+		n := 0
+		for ; n < len(st.held) && st.held[n].seq <= done; n++ {
+			st.kept = st.held[n].keptChunks
 		}
+		st.held = append(st.held[:0], st.held[n:]...)
 		k := &st.kept
 		k.elems, k.segs = k.elems[:0], k.segs[:0]
 		s.Raw, s.Owner, s.Loops = k.raw[:0], k.owner[:0], k.loops[:0]
