@@ -215,8 +215,11 @@ func (st *state) validatePipelined(rd *Reader) error {
 		}
 		err := b.err
 		end := st.end(rd, err)
-		// The kept segments of the last sets are no longer needed
-		// either: the last callbacks have returned.
+		// The batches go back to the pool: no kept segment points into
+		// a batch's own arrays (state.keep copies the element slices of
+		// segments the reader did not keep), and the reader's buffers and
+		// chunks they carry are dropped, not reused, so sets the caller
+		// still reads (Released) stay intact.
 		b.put()
 		for _, h := range held {
 			h.b.put()

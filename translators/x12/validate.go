@@ -140,7 +140,9 @@ type Validator struct {
 	// and validating use two CPUs. What Validate reports, and in which
 	// order, is the same; the callbacks still run on the caller's
 	// goroutine. It has no effect when the program may use only one CPU
-	// (GOMAXPROCS).
+	// (GOMAXPROCS). When a callback panics, the panic leaves Validate
+	// while the reading goroutine may still be in a Read of src; it stops
+	// before the next batch.
 	Pipelined bool
 
 	careful bool // tests: none of the fast paths that the careful ones must agree with
