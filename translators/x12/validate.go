@@ -208,6 +208,7 @@ type state struct {
 	pool      [][]int         // count slices, one per loop depth
 	kept      keptChunks      // where kept segments are copied
 	held      []heldChunks    // with Released: the kept chunks of sets not yet released, oldest first
+	spareKept []keptChunks    // kept chunks of released sets, for the next
 	started   int             // sets started so far (the Seq of the last)
 	anClass   [256]uint8      // byte classes for text values (see setANClass)
 	found     [256]foundMemo  // see scan
@@ -795,14 +796,20 @@ func (st *state) st(seg *Segment) {
 			st.rd.recycle(s.Seq-1, done)
 		}
 		// The chunks of the set before are held until it is released;
-		// this one takes those of the last set released, if any.
+		// this one takes those of a set released, if any.
 		st.held = append(st.held, heldChunks{st.kept, s.Seq - 1})
-		st.kept = keptChunks{}
 		n := 0
 		for ; n < len(st.held) && st.held[n].seq <= done; n++ {
-			st.kept = st.held[n].keptChunks
+			st.spareKept = append(st.spareKept, st.held[n].keptChunks)
 		}
+		clear(st.held[:n])
 		st.held = append(st.held[:0], st.held[n:]...)
+		st.kept = keptChunks{}
+		if n := len(st.spareKept); n > 0 {
+			st.kept = st.spareKept[n-1]
+			st.spareKept[n-1] = keptChunks{}
+			st.spareKept = st.spareKept[:n-1]
+		}
 		k := &st.kept
 		k.elems, k.segs = k.elems[:0], k.segs[:0]
 		s.Raw, s.Owner, s.Loops = k.raw[:0], k.owner[:0], k.loops[:0]
