@@ -223,7 +223,7 @@ type frame struct {
 	entry  *Entry
 	pos    int
 	counts []int
-	inst   int    // loop instance number within the set, for Tree
+	inst   int    // loop instance number within the set (SetResult.Loops)
 	bloom  uint64 // what a segment may find here: entry.bloom for the set, entry.tail for a loop
 }
 
