@@ -100,7 +100,6 @@ type Reader struct {
 	warnedLF    bool
 	warnedSpace bool
 	seg         Segment
-	raw         []byte // the text of seg when its elements are split by single bytes, else nil
 }
 
 // NewReader returns a Reader that reads from src.
@@ -358,7 +357,6 @@ func (r *Reader) nextISA() (*Segment, error) {
 		els = append(els, []byte(h.fields[f]))
 	}
 	r.seg.Elements, r.own = els, els
-	r.raw = nil
 	return &r.seg, nil
 }
 
@@ -451,7 +449,6 @@ func (r *Reader) nextFast() (*Segment, bool) {
 			}
 			r.seg.Offset = r.base + int64(i)
 			r.seg.Plain = plain
-			r.raw = b[:j:j]
 			r.r = i + j + 1
 			return &r.seg, true
 		case clsMark:
@@ -613,7 +610,6 @@ func (r *Reader) dropLineBreaks(raw []byte, off int64) []byte {
 }
 
 func (r *Reader) split(raw []byte, off int64) {
-	r.raw = raw
 	sep := r.delims.Element
 	els := r.own[:0]
 	for {
