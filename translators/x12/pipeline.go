@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -38,15 +39,14 @@ const batchSegs = 1024
 // batch is a run of consecutive segments with what the reader noticed
 // between them.
 type batch struct {
-	segs   []Segment
-	elems  [][]byte // element slices of segments the reader did not keep
-	notes  []note
-	bufs   [][]byte   // reader buffers left while the batch was filled
-	chunks [][][]byte // reader chunks of element slices, likewise
-	end    bool       // the last batch: reading ended, with err (io.EOF at the end of the input)
-	err    error      // see end
-	panic  any        // the reader panicked with this (and stack)
-	stack  []byte
+	segs  []Segment
+	elems [][]byte // element slices of segments the reader did not keep
+	notes []note
+	left  leftBehind // what the reader left while the batch was filled
+	end   bool       // the last batch: reading ended, with err (io.EOF at the end of the input)
+	err   error      // see end
+	panic any        // the reader panicked with this (and stack)
+	stack []byte
 }
 
 // note is something that happened before segs[at] was read.
@@ -66,7 +66,7 @@ var batchPool = sync.Pool{New: func() any {
 // validation, which holds them anyway; put clears them.
 func (b *batch) reset() {
 	b.segs, b.elems, b.notes = b.segs[:0], b.elems[:0], b.notes[:0]
-	b.bufs, b.chunks = b.bufs[:0], b.chunks[:0]
+	b.left = leftBehind{b.left.bufs[:0], b.left.chunks[:0]}
 	b.end, b.err, b.panic, b.stack = false, nil, nil, nil
 }
 
@@ -75,8 +75,8 @@ func (b *batch) put() {
 	clear(b.segs[:cap(b.segs)])
 	clear(b.elems[:cap(b.elems)])
 	clear(b.notes[:cap(b.notes)])
-	clear(b.bufs[:cap(b.bufs)])
-	clear(b.chunks[:cap(b.chunks)])
+	clear(b.left.bufs[:cap(b.left.bufs)])
+	clear(b.left.chunks[:cap(b.left.chunks)])
 	b.reset()
 	batchPool.Put(b)
 }
@@ -114,11 +114,7 @@ func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, ahead chan<
 	b := batchPool.Get().(*batch)
 	b.reset()
 	send := func() {
-		b.bufs = append(b.bufs, rd.retired...)
-		b.chunks = append(b.chunks, rd.oldChunks...)
-		clear(rd.retired)
-		clear(rd.oldChunks)
-		rd.retired, rd.oldChunks = rd.retired[:0], rd.oldChunks[:0]
+		b.left = rd.left()
 		full <- b
 	}
 	defer func() {
@@ -168,8 +164,7 @@ func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, ahead chan<
 		select {
 		case b = <-free:
 			// What its segments lay in is free.
-			rd.spare = append(rd.spare, b.bufs...)
-			rd.spareChunks = append(rd.spareChunks, b.chunks...)
+			rd.reuseLeft(b.left)
 		default:
 			b = batchPool.Get().(*batch)
 		}
@@ -190,7 +185,7 @@ func (st *state) validatePipelined(rd *Reader) error {
 	rd.keep, rd.reuse = true, true
 	go readBatches(rd, full, free, ahead, stop)
 	st.rd = nil // the reading goroutine's now
-	var held []heldBatch
+	var held held[*batch]
 	for {
 		b := <-full
 		n := 0
@@ -206,7 +201,7 @@ func (st *state) validatePipelined(rd *Reader) error {
 		}
 		if !b.end {
 			<-ahead
-			held = st.holdBatch(held, b, free)
+			st.holdBatch(&held, b, free)
 			continue
 		}
 		// The reader is done: its state is ours again.
@@ -221,9 +216,7 @@ func (st *state) validatePipelined(rd *Reader) error {
 		// chunks they carry are dropped, not reused, so sets the caller
 		// still reads (Released) stay intact.
 		b.put()
-		for _, h := range held {
-			h.b.put()
-		}
+		held.release(math.MaxInt, (*batch).put)
 		for range len(free) {
 			(<-free).put()
 		}
@@ -231,39 +224,26 @@ func (st *state) validatePipelined(rd *Reader) error {
 	}
 }
 
-// heldBatch is a validated batch whose segments may still be kept: they
-// belong to sets started up to the last.
-type heldBatch struct {
-	b    *batch
-	last int
-}
-
-// holdBatch takes in the validated batch b and returns to the reader (on
-// free) the batches whose segments no set keeps any more, of held and b;
-// it returns those still held.
-func (st *state) holdBatch(held []heldBatch, b *batch, free chan<- *batch) []heldBatch {
+// holdBatch takes in the validated batch b, and returns to the reader (on
+// free) the batches no kept segment lies in any more.
+func (st *state) holdBatch(held *held[*batch], b *batch, free chan<- *batch) {
 	v := st.v
 	if !v.KeepSegments {
 		free <- b
-		return held
+		return
 	}
-	held = append(held, heldBatch{b, st.started})
+	// b's segments belong to the sets started so far.
+	held.hold(st.started, b)
 	if !v.ReuseSegments {
-		return held // kept to the end
+		return // kept to the end
 	}
-	// A batch's segments belong to sets up to the last started when it
-	// ended: it is free once they are released.
-	done := st.released()
-	n := 0
-	for n < len(held) && held[n].last <= done {
+	held.release(st.released(), func(b *batch) {
 		select {
-		case free <- held[n].b:
+		case free <- b:
 		default: // the reader has enough spares
-			held[n].b.put()
+			b.put()
 		}
-		n++
-	}
-	return append(held[:0], held[n:]...)
+	})
 }
 
 func (st *state) note(n *note) {

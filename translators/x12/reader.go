@@ -81,19 +81,19 @@ type Reader struct {
 	err    error // sticky error returned by Next
 
 	delims      Delimiters
-	class       [256]uint8    // byte classes of the fast path
-	fast        bool          // single-byte terminator: the fast path applies
-	noFast      bool          // tests: always take the careful path
-	keep        bool          // never overwrite bytes handed out (Validator.KeepSegments)
-	reuse       bool          // with keep: recycle will be called (Validator.ReuseSegments)
-	retired     [][]byte      // with reuse: buffers left to the segments handed out
-	spare       [][]byte      // with reuse: buffers free again (see recycle)
-	free        [][]byte      // with keep: where the fast path puts element slices, the rest of a chunk
-	chunk       [][]byte      // with reuse: the chunk free is the rest of
-	oldChunks   [][][]byte    // with reuse: chunks left to the segments handed out
-	spareChunks [][][]byte    // with reuse: chunks free again
-	held        []heldBuffers // with reuse: what was left while reading sets not yet released, oldest first
-	own         [][]byte      // element slices reused from segment to segment
+	class       [256]uint8       // byte classes of the fast path
+	fast        bool             // single-byte terminator: the fast path applies
+	noFast      bool             // tests: always take the careful path
+	keep        bool             // never overwrite bytes handed out (Validator.KeepSegments)
+	reuse       bool             // with keep: recycle will be called (Validator.ReuseSegments)
+	retired     [][]byte         // with reuse: buffers left to the segments handed out
+	spare       [][]byte         // with reuse: buffers free again (see recycle)
+	free        [][]byte         // with keep: where the fast path puts element slices, the rest of a chunk
+	chunk       [][]byte         // with reuse: the chunk free is the rest of
+	oldChunks   [][][]byte       // with reuse: chunks left to the segments handed out
+	spareChunks [][][]byte       // with reuse: chunks free again
+	held        held[leftBehind] // with reuse: what was left while reading sets not yet released
+	own         [][]byte         // element slices reused from segment to segment
 	header      isaHeader
 	inISA       bool
 	started     bool
@@ -190,29 +190,35 @@ func (r *Reader) fill() bool {
 // buffers and chunks it left while reading them may be used again.
 func (r *Reader) recycle(seq, done int) {
 	// What was left while reading set seq holds segments of sets up to it.
-	r.held = append(r.held, heldBuffers{bufs: r.retired, chunks: r.oldChunks, seq: seq})
-	r.retired, r.oldChunks = nil, nil
-	n := 0
-	for ; n < len(r.held) && r.held[n].seq <= done; n++ {
-		h := r.held[n]
-		r.spare = append(r.spare, h.bufs...) // fill drops those too small
-		r.spareChunks = append(r.spareChunks, h.chunks...)
-		// The emptied lists take the next retired ones.
-		clear(h.bufs)
-		clear(h.chunks)
-		r.retired, r.oldChunks = h.bufs[:0], h.chunks[:0]
-	}
-	clear(r.held[:n])
-	r.held = append(r.held[:0], r.held[n:]...)
+	r.held.hold(seq, r.left())
+	r.held.release(done, r.reuseLeft)
 	// The chunk in use holds the segment just handed out: it stays in use.
 }
 
-// heldBuffers are the buffers and chunks a keeping Reader left between two
-// recycle calls.
-type heldBuffers struct {
+// leftBehind are buffers and chunks a keeping Reader has left: the
+// segments it handed out lie in them.
+type leftBehind struct {
 	bufs   [][]byte
 	chunks [][][]byte
-	seq    int // left while reading set seq
+}
+
+// left takes what the Reader has left since the last call.
+func (r *Reader) left() leftBehind {
+	l := leftBehind{r.retired, r.oldChunks}
+	r.retired, r.oldChunks = nil, nil
+	return l
+}
+
+// reuseLeft makes what l holds the Reader's again, to fill.
+func (r *Reader) reuseLeft(l leftBehind) {
+	r.spare = append(r.spare, l.bufs...) // fill drops those too small
+	r.spareChunks = append(r.spareChunks, l.chunks...)
+	// The emptied lists take the next ones left.
+	clear(l.bufs)
+	clear(l.chunks)
+	if r.retired == nil {
+		r.retired, r.oldChunks = l.bufs[:0], l.chunks[:0]
+	}
 }
 
 func (r *Reader) atEOF() bool { return r.srcErr != nil }

@@ -203,16 +203,16 @@ type state struct {
 	hl        map[string]hlSeen // HL01 -> HL03 for HL01s out of sequence
 	hlLevels  []hlSeen          // HL03 by HL01 number (index 0 unused)
 	hlNext    int
-	controls  map[string]bool // ST02s in the current group
-	instances int             // loop instances numbered so far in the set
-	pool      [][]int         // count slices, one per loop depth
-	kept      keptChunks      // where kept segments are copied
-	held      []heldChunks    // with Released: the kept chunks of sets not yet released, oldest first
-	spareKept []keptChunks    // kept chunks of released sets, for the next
-	started   int             // sets started so far (the Seq of the last)
-	anClass   [256]uint8      // byte classes for text values (see setANClass)
-	found     [256]foundMemo  // see scan
-	syntaxOK  [64]struct {    // see checkSyntaxNotes
+	controls  map[string]bool  // ST02s in the current group
+	instances int              // loop instances numbered so far in the set
+	pool      [][]int          // count slices, one per loop depth
+	kept      keptChunks       // where kept segments are copied
+	held      held[keptChunks] // with ReuseSegments: the kept chunks of sets not yet released
+	spareKept []keptChunks     // kept chunks of released sets, for the next
+	started   int              // sets started so far (the Seq of the last)
+	anClass   [256]uint8       // byte classes for text values (see setANClass)
+	found     [256]foundMemo   // see scan
+	syntaxOK  [64]struct {     // see checkSyntaxNotes
 		def     *SegmentDef
 		present uint64
 	}
@@ -306,10 +306,31 @@ func (st *state) released() int {
 	return n
 }
 
-// heldChunks are the kept chunks of set seq, held until it is released.
-type heldChunks struct {
-	keptChunks
+// held keeps things by the last set whose segments lie in them, until the
+// caller is done with that set (Validator.Released): the reader's buffers,
+// the validator's kept chunks, the pipeline's batches.
+type held[T any] []struct {
 	seq int
+	v   T
+}
+
+// hold keeps v until set seq is released.
+func (h *held[T]) hold(seq int, v T) {
+	*h = append(*h, struct {
+		seq int
+		v   T
+	}{seq, v})
+}
+
+// release hands to free, oldest first, what the sets up to done held.
+func (h *held[T]) release(done int, free func(T)) {
+	q := *h
+	n := 0
+	for ; n < len(q) && q[n].seq <= done; n++ {
+		free(q[n].v)
+	}
+	clear(q[:n])
+	*h = append(q[:0], q[n:]...)
 }
 
 // keptChunks hold the element slices of kept segments.
@@ -797,13 +818,8 @@ func (st *state) st(seg *Segment) {
 		}
 		// The chunks of the set before are held until it is released;
 		// this one takes those of a set released, if any.
-		st.held = append(st.held, heldChunks{st.kept, s.Seq - 1})
-		n := 0
-		for ; n < len(st.held) && st.held[n].seq <= done; n++ {
-			st.spareKept = append(st.spareKept, st.held[n].keptChunks)
-		}
-		clear(st.held[:n])
-		st.held = append(st.held[:0], st.held[n:]...)
+		st.held.hold(s.Seq-1, st.kept)
+		st.held.release(done, func(k keptChunks) { st.spareKept = append(st.spareKept, k) })
 		st.kept = keptChunks{}
 		if n := len(st.spareKept); n > 0 {
 			st.kept = st.spareKept[n-1]
