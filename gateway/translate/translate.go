@@ -126,8 +126,9 @@ type Options struct {
 	Document func(canonical.Document)
 	// Sequential maps each set on Inbound's goroutine right after its
 	// validation. By default, when the program may use more than one CPU,
-	// a set is mapped on a goroutine of its own while the next one is
-	// validated. The result is the same either way.
+	// the input is read on a goroutine of its own and sets are mapped, in
+	// groups, on two more while the next ones are validated. The result is
+	// the same either way.
 	Sequential bool
 }
 
@@ -148,8 +149,6 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 	// The mapping of each partner, set and version met, looked up once:
 	// Spec takes a lock and builds the mapping's name.
 	specs := map[specKey]*mapping.Spec{}
-	m := newMapper(!opt.Sequential && runtime.GOMAXPROCS(0) > 1)
-	defer m.stop()
 	// Problems in input order: a mapping's errors take the place of its
 	// set, although with overlap they are known only later. order holds
 	// them from the oldest mapping not yet finished on; what comes before
@@ -198,6 +197,8 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 		j.in, j.doc = mapping.Input{}, nil
 		settle()
 	}
+	m := newMapper(!opt.Sequential && runtime.GOMAXPROCS(0) > 1, done)
+	defer m.stop()
 	v := &x12.Validator{Registry: t.Registry, KeepSegments: true, ReuseSegments: true, Pipelined: m.overlap}
 	if m.overlap {
 		v.Released = m.released
@@ -211,7 +212,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			fail(positioned{file: opt.File, err: e})
 		},
 		Set: func(s *x12.SetResult) {
-			defer m.called(done)
+			defer m.called()
 			res.Sets++
 			if !s.Valid() {
 				return
@@ -256,7 +257,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			}
 			j := &mapJob{spec: sp, in: mapping.Input{Set: s, Partner: partnerID, CorrelationID: opt.CorrelationID, File: opt.File}}
 			order = append(order, problem{job: j})
-			m.start(j, done)
+			m.start(j)
 		},
 		Interchange: func(ix *x12.InterchangeResult) {
 			if ix.Control != "" {
@@ -268,7 +269,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 		ev = opt.Ack.Events(ev)
 	}
 	err := v.Validate(r, ev)
-	m.end(done)
+	m.end()
 	settle()
 	return res, err
 }
@@ -325,6 +326,7 @@ type mapGroup struct {
 // the next; results are taken in set order.
 type mapper struct {
 	overlap bool
+	finish  func(*mapJob) // takes each job mapped, in set order
 	groups  chan *mapGroup
 	group   []*mapJob   // started, not yet handed over
 	calls   int         // Set callbacks since the group began
@@ -332,8 +334,8 @@ type mapper struct {
 	flight  []*mapGroup // handed over, not yet waited for, oldest first
 }
 
-func newMapper(overlap bool) *mapper {
-	m := &mapper{overlap: overlap}
+func newMapper(overlap bool, finish func(*mapJob)) *mapper {
+	m := &mapper{overlap: overlap, finish: finish}
 	if overlap {
 		m.groups = make(chan *mapGroup)
 		for range mapWorkers {
@@ -368,10 +370,10 @@ func (m *mapper) released() int {
 
 // start maps j, then hands it to finish: at once, or with overlap, once
 // its group is mapped, in set order.
-func (m *mapper) start(j *mapJob, finish func(*mapJob)) {
+func (m *mapper) start(j *mapJob) {
 	if !m.overlap {
 		j.run()
-		m.finished(j, finish)
+		m.finished(j)
 		return
 	}
 	m.group = append(m.group, j)
@@ -379,24 +381,24 @@ func (m *mapper) start(j *mapJob, finish func(*mapJob)) {
 }
 
 // called counts a Set callback; it closes the group when full.
-func (m *mapper) called(finish func(*mapJob)) {
+func (m *mapper) called() {
 	if !m.overlap {
 		return
 	}
 	if m.calls++; m.calls >= groupSets || m.segs >= groupSegments {
-		m.flush(finish)
+		m.flush()
 	}
 }
 
 // flush hands the current group over, first waiting for the oldest one
 // when mapWorkers are busy.
-func (m *mapper) flush(finish func(*mapJob)) {
+func (m *mapper) flush() {
 	m.calls, m.segs = 0, 0
 	if len(m.group) == 0 {
 		return
 	}
 	if len(m.flight) == mapWorkers {
-		m.waitOldest(finish)
+		m.waitOldest()
 	}
 	g := &mapGroup{jobs: m.group, done: make(chan struct{})}
 	m.group = nil
@@ -406,30 +408,33 @@ func (m *mapper) flush(finish func(*mapJob)) {
 
 // waitOldest waits for the oldest group handed over and hands its jobs to
 // finish.
-func (m *mapper) waitOldest(finish func(*mapJob)) {
+func (m *mapper) waitOldest() {
 	g := m.flight[0]
 	m.flight = m.flight[1:]
 	<-g.done
 	for _, j := range g.jobs {
-		m.finished(j, finish)
+		m.finished(j)
 	}
 }
 
 // end maps what is left, at the end of the input.
-func (m *mapper) end(finish func(*mapJob)) {
+func (m *mapper) end() {
 	if m.overlap {
-		m.flush(finish)
+		m.flush()
 		for len(m.flight) > 0 {
-			m.waitOldest(finish)
+			m.waitOldest()
 		}
 	}
 }
 
-func (m *mapper) finished(j *mapJob, finish func(*mapJob)) {
+// finished hands j to finish, or panics on the caller's goroutine when
+// mapping it did.
+func (m *mapper) finished(j *mapJob) {
 	if j.panic != nil {
-		panic(fmt.Sprintf("mapping %s: %v\n%s", j.in.Set.Control, j.panic, j.stack))
+		s := j.in.Set
+		panic(fmt.Sprintf("%s:%d: partner %s: ISA %s / GS %s / ST %s: mapping panicked: %v\n%s", j.in.File, s.Offset, j.in.Partner, s.Interchange, s.Group, s.Control, j.panic, j.stack))
 	}
-	finish(j)
+	m.finish(j)
 }
 
 // stop ends the mapping goroutines. Groups still being mapped (when

@@ -108,7 +108,8 @@ func (v *Validator) pipelined() bool {
 }
 
 // readBatches reads rd to its end (or its first error) into batches, sent
-// on full in order, each taken from free once batchesInFlight are out. It
+// on full in order (at most batchesInFlight not yet validated), each taken
+// from free when one is there, else from batchPool. It
 // stops early when stop closes.
 func readBatches(rd *Reader, full chan<- *batch, free <-chan *batch, ahead chan<- struct{}, stop <-chan struct{}) {
 	b := batchPool.Get().(*batch)
