@@ -9,9 +9,8 @@ type node = int32
 // tree arranges the segments a Validator kept (SetResult.Raw) into their
 // loop instances (SetResult.Owner and Loops). It links instances and
 // segments by position rather than by pointer: building it writes no
-// pointer, so it
-// costs no write barrier, and the garbage collector finds nothing in it to
-// scan. Its memory is reused from one set to the next.
+// pointer, so it costs no write barrier, and the garbage collector finds
+// nothing in it to scan. Its memory is reused from one set to the next.
 type tree struct {
 	set   *x12.SetResult
 	nodes []treeNode
