@@ -236,6 +236,14 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			if p != nil {
 				partnerID = p.ID
 			}
+			switch {
+			case s.EnvelopeErrors > 0:
+				fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: the set is not translated: its interchange or group envelope has errors (above), so it is rejected and will be sent again", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control))
+				return
+			case !s.HasSchema:
+				fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: the set is not translated: there is no schema for %s %q, so it could not be validated", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control, s.ID, s.Version))
+				return
+			}
 			if s.ID == "997" || s.ID == "999" {
 				fa, err := x12.ParseFunctionalAck(s)
 				if err != nil {

@@ -74,7 +74,7 @@ func checkSchema(t *testing.T, sc map[string]*jsonschema.Schema, name string, d 
 
 // inputs lists our fixtures, the demo partners' samples and the public
 // samples of the sets we map.
-func inputs(t *testing.T) []string {
+func inputs() []string {
 	files, _ := filepath.Glob(filepath.Join(root, "testdata", "x12", "*.edi"))
 	demo, _ := filepath.Glob(filepath.Join(root, "partners", "*", "samples", "*.edi"))
 	files = append(files, demo...)
@@ -88,7 +88,7 @@ func TestEveryDocumentMatchesItsSchema(t *testing.T) {
 	sc := schemas(t)
 	tr := MustTranslator(t, filepath.Join(root, "partners"))
 	docs := 0
-	for _, name := range inputs(t) {
+	for _, name := range inputs() {
 		if strings.HasSuffix(name, ".md") {
 			continue
 		}
@@ -189,6 +189,63 @@ func TestUnknownSender(t *testing.T) {
 	if _, err := tr.Inbound(strings.NewReader(""), Options{Partner: "nobody"}); !errors.Is(err, partners.ErrUnknownPartner) {
 		t.Errorf("forcing an unknown partner: %v", err)
 	}
+}
+
+// TestSetsNotTranslated: a valid set is translated only when its
+// interchange and group envelopes have no errors (a rejected interchange
+// is sent again) and a schema validated it; otherwise one positioned
+// problem says why, naming the partner.
+func TestSetsNotTranslated(t *testing.T) {
+	tr := MustTranslator(t, filepath.Join(root, "partners"))
+	good := x12gen.Bytes(x12gen.Options{Set: "850", Version: "004010", Seed: 9, LinesPerSet: 2, SetsPerGroup: 50}, 2<<10) // one group
+	damage := func(old, new string) []byte {
+		if !bytes.Contains(good, []byte(old)) {
+			t.Fatalf("the generated 850 has no %q", old)
+		}
+		return bytes.Replace(good, []byte(old), []byte(new), 1)
+	}
+	for _, c := range []struct {
+		name string
+		in   []byte
+		want string // in every problem about a set; "" when the sets are translated
+	}{
+		{"valid", good, ""},
+		{"ISA date", isa09(good, "251399"), "its interchange or group envelope has errors"},
+		{"GS control number", damage("*1*X*004010", "*A*X*004010"), "its interchange or group envelope has errors"},
+		{"version without schemas", bytes.ReplaceAll(good, []byte("*X*004010"), []byte("*X*003040")), `there is no schema for 850 "003040"`},
+	} {
+		res, err := tr.Inbound(bytes.NewReader(c.in), Options{File: "in.edi", Partner: "acme"})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var about []string
+		for _, p := range res.Problems {
+			if msg := p.Error(); strings.Contains(msg, "not translated") {
+				about = append(about, msg)
+			}
+		}
+		if c.want == "" {
+			if len(res.Documents) != res.Sets || len(about) > 0 {
+				t.Errorf("%s: %d documents of %d sets, %q", c.name, len(res.Documents), res.Sets, about)
+			}
+			continue
+		}
+		if len(res.Documents) != 0 || len(about) != res.Sets || res.Sets == 0 {
+			t.Errorf("%s: %d documents and %d problems about sets for %d sets: %q", c.name, len(res.Documents), len(about), res.Sets, about)
+		}
+		for _, msg := range about {
+			if !strings.Contains(msg, c.want) || !strings.HasPrefix(msg, "in.edi:") || !strings.Contains(msg, "partner acme") {
+				t.Errorf("%s: %s", c.name, msg)
+			}
+		}
+	}
+}
+
+// isa09 returns b with the first ISA09 (the interchange date) replaced.
+func isa09(b []byte, date string) []byte {
+	els := bytes.SplitN(b, []byte("*"), 11)
+	els[9] = []byte(date)
+	return bytes.Join(els, []byte("*"))
 }
 
 // TestDemoPartners runs `partner check` over the demo partners shipped in

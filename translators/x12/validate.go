@@ -91,23 +91,27 @@ type SetResult struct {
 	ImplRef     string // ST03 (005010)
 	Segments    int    // segments counted, ST and SE included
 	HasSchema   bool
-	Codes       []string      // AK502.. / IK502.. codes
-	Errors      []*ParseError // errors of this set (at most MaxErrorsPerSet)
-	Dropped     int           // errors beyond MaxErrorsPerSet, counted only
-	Warnings    []*ParseError
-	Status      string         // AK501: A, E or R
-	Complete    bool           // SE seen
-	Seq         int            // 1 for the first set Validate read, 2 for the next…
-	Raw         []*Segment     // the set's segments when Validator.KeepSegments
-	Owner       []int32        // for each of Raw, the loop instance it sits in directly (0: the set itself)
-	Loops       []LoopInstance // loop instance n is Loops[n-1], when Validator.KeepSegments
-	Delimiters  Delimiters
-	SenderQual  string
-	SenderID    string
-	ReceiverQ   string
-	ReceiverID  string
-	GroupSender string // GS02
-	GroupRecvr  string // GS03
+	// EnvelopeErrors counts the errors found in its interchange and group
+	// before the set ended (their headers, mostly): a set whose envelope is
+	// rejected (TA1, AK9 R) will be sent again, and must not be used.
+	EnvelopeErrors int
+	Codes          []string      // AK502.. / IK502.. codes
+	Errors         []*ParseError // errors of this set (at most MaxErrorsPerSet)
+	Dropped        int           // errors beyond MaxErrorsPerSet, counted only
+	Warnings       []*ParseError
+	Status         string         // AK501: A, E or R
+	Complete       bool           // SE seen
+	Seq            int            // 1 for the first set Validate read, 2 for the next…
+	Raw            []*Segment     // the set's segments when Validator.KeepSegments
+	Owner          []int32        // for each of Raw, the loop instance it sits in directly (0: the set itself)
+	Loops          []LoopInstance // loop instance n is Loops[n-1], when Validator.KeepSegments
+	Delimiters     Delimiters
+	SenderQual     string
+	SenderID       string
+	ReceiverQ      string
+	ReceiverID     string
+	GroupSender    string // GS02
+	GroupRecvr     string // GS03
 }
 
 // Valid reports whether the set has no errors.
@@ -911,6 +915,12 @@ func (st *state) closeSet(seg *Segment, complete bool) {
 	default:
 		s.Status = "A"
 		st.grp.Accepted++
+	}
+	if st.ix != nil {
+		s.EnvelopeErrors += len(st.ix.Errors)
+	}
+	if st.grp != nil {
+		s.EnvelopeErrors += len(st.grp.Errors)
 	}
 	st.set = nil
 	st.setSchema = nil
