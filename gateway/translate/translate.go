@@ -571,8 +571,12 @@ func (t *Translator) Write(partnerID string, docs ...canonical.Document) (*Writt
 		}
 		stCtl := fmt.Sprintf("%04d", st)
 		stCtls = append(stCtls, stCtl)
-		segs, err := sp.Emit(doc, stCtl, d.Component)
-		if err != nil {
+		segs, err := sp.Emit(doc, stCtl, d)
+		var errs mapping.Errors
+		switch {
+		case errors.As(err, &errs) && doc.Head().Partner == p.ID:
+			return nil, err // each names the partner
+		case err != nil:
 			return nil, fmt.Errorf("partner %s: %w", p.ID, err)
 		}
 		sets = append(sets, segs)

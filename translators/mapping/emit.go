@@ -46,15 +46,18 @@ func (s *outSeg) set(i, comp int, v string) {
 }
 
 type emitter struct {
-	sp   *Spec
-	errs Errors
-	doc  canonical.Document
+	sp     *Spec
+	errs   Errors
+	doc    canonical.Document
+	delims x12.Delimiters
 }
 
 // Emit writes a canonical document as the segments of one transaction set,
 // ST to SE, in the order of the set's schema; each segment is its ID then
-// its elements, composites joined with the component separator comp.
-func (sp *Spec) Emit(doc canonical.Document, control string, comp byte) ([][]string, error) {
+// its elements, composites joined with d's component separator. A value
+// that holds one of d's separators is an error: X12 has no escape.
+func (sp *Spec) Emit(doc canonical.Document, control string, d x12.Delimiters) ([][]string, error) {
+	comp := d.Component
 	if doc.Head().Kind != sp.Kind {
 		return nil, fmt.Errorf("mapping %s translates %s documents, not %s", sp.Files[len(sp.Files)-1], sp.Kind, doc.Head().Kind)
 	}
@@ -63,7 +66,7 @@ func (sp *Spec) Emit(doc canonical.Document, control string, comp byte) ([][]str
 	st.set(1, 0, sp.Set)
 	st.set(2, 0, control)
 	root.segs = append(root.segs, st)
-	em := &emitter{sp: sp, doc: doc}
+	em := &emitter{sp: sp, doc: doc, delims: d}
 	for _, a := range sp.constants {
 		em.set(a.path, root, a.value, "outbound constant")
 	}
@@ -81,9 +84,38 @@ func (sp *Spec) Emit(doc canonical.Document, control string, comp byte) ([][]str
 	return out, nil
 }
 
+// reserved reports (as an error of field) whether v holds one of the
+// interchange's separators, which would cut the value in two in the X12
+// written.
+func (em *emitter) reserved(field, v string) bool {
+	d := em.delims
+	var found []string
+	for _, sep := range []struct {
+		s, name string
+	}{
+		{string(d.Element), "element separator"},
+		{string(d.Component), "component separator"},
+		{string(d.Repetition), "repetition separator"},
+		{d.Segment, "segment terminator"},
+	} {
+		if sep.s != "" && sep.s != "\x00" && strings.Contains(v, sep.s) { // "\x00": no such separator
+			found = append(found, fmt.Sprintf("%q (the %s)", sep.s, sep.name))
+		}
+	}
+	if len(found) == 0 {
+		return false
+	}
+	em.fail(field, "%q holds %s of this partner's interchanges, and X12 has no escape: change the value at its source", v, strings.Join(found, " and "))
+	return true
+}
+
 func (em *emitter) fail(field, format string, args ...any) {
 	h := em.doc.Head()
-	em.errs = append(em.errs, &Error{Partner: h.Partner, Field: field, Msg: fmt.Sprintf(format, args...) + " (document " + h.ID + ")"})
+	msg := fmt.Sprintf(format, args...)
+	if h.ID != "" {
+		msg += " (document " + h.ID + ")"
+	}
+	em.errs = append(em.errs, &Error{Partner: h.Partner, Field: field, Msg: msg})
 }
 
 func (em *emitter) walk(n *outNode, out *[][]string, comp byte) {
@@ -165,7 +197,7 @@ func (em *emitter) group(g *group, n *outNode, v reflect.Value, prefix string) {
 			em.group(f.grp, scope, fv, name+".")
 		case fv.Kind() == reflect.Slice:
 			for i, p := range f.paths {
-				if i < fv.Len() {
+				if i < fv.Len() && !em.reserved(fmt.Sprintf("%s[%d]", name, i+1), fv.Index(i).String()) {
 					em.set(p, n, fv.Index(i).String(), name)
 				}
 			}
@@ -192,6 +224,9 @@ func (em *emitter) group(g *group, n *outNode, v reflect.Value, prefix string) {
 				continue
 			}
 			if x == "" {
+				continue
+			}
+			if em.reserved(name, x) {
 				continue
 			}
 			em.set(f.path, n, x, name)

@@ -24,6 +24,9 @@ var update = flag.Bool("update", false, "rewrite testdata/golden/*.jsonl from th
 
 var reg = x12.MustLoadRegistry()
 
+// outDelims are the separators Emit is told the interchange uses.
+var outDelims = x12.Delimiters{Element: '*', Component: '>', Segment: "~"}
+
 // --- helpers -----------------------------------------------------------
 
 // functional identifier codes (GS01) of the sets under test.
@@ -498,7 +501,7 @@ func TestItemXrefOutbound(t *testing.T) {
 	sp := mustCompile(t, po850+"item_xref: {file: items.csv}\ndocument:\n  po_number: BEG03\n  lines:\n    each: PO1\n    fields:\n      line_number: PO101\n      vendor_item: PO1(VP)\n      buyer_item: PO1(BP)\n")
 	doc := &canonical.PurchaseOrder{Header: canonical.Header{Kind: canonical.KindPurchaseOrder}, PONumber: "PO-9",
 		Lines: []canonical.POLine{{LineNumber: "1", BuyerItem: "SKU-0100"}, {LineNumber: "2", BuyerItem: "SKU-NONE"}, {LineNumber: "3", BuyerItem: "SKU-0900", VendorItem: "KEEP"}}}
-	rows, err := sp.Emit(doc, "0001", '>')
+	rows, err := sp.Emit(doc, "0001", outDelims)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +516,7 @@ func TestItemXrefOutbound(t *testing.T) {
 	}
 
 	spReq := mustCompile(t, po850+"item_xref: {file: items.csv, required: true}\ndocument:\n  lines:\n    each: PO1\n    fields:\n      vendor_item: PO1(VP)\n      buyer_item: PO1(BP)\n")
-	_, err = spReq.Emit(doc, "0001", '>')
+	_, err = spReq.Emit(doc, "0001", outDelims)
 	if err == nil || !strings.Contains(err.Error(), `field lines[2].buyer_item: our item "SKU-NONE" is not in the item cross-reference items.csv`) {
 		t.Errorf("required xref outbound: error %v", err)
 	}
@@ -527,7 +530,7 @@ func TestUOMConversionOutbound(t *testing.T) {
 	// not, and stays in eaches rather than being rounded.
 	doc := &canonical.PurchaseOrder{Header: canonical.Header{Kind: canonical.KindPurchaseOrder},
 		Lines: []canonical.POLine{{Quantity: "288", UOM: "EA", UnitPrice: "3.45"}, {Quantity: "290", UOM: "EA", UnitPrice: "3.45"}}}
-	rows, err := sp.Emit(doc, "0001", '>')
+	rows, err := sp.Emit(doc, "0001", outDelims)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -586,7 +589,7 @@ func TestPartnerOverride(t *testing.T) {
 	}
 	// Outbound the overlay writes VN.
 	po := a.(*canonical.PurchaseOrder)
-	rows, err := over.Emit(po, "0001", '>')
+	rows, err := over.Emit(po, "0001", outDelims)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -616,7 +619,7 @@ outbound:
 `)
 	doc := &canonical.PurchaseOrder{Header: canonical.Header{Kind: canonical.KindPurchaseOrder}, PONumber: "PO-9", PODate: "2026-11-20", Purpose: "original",
 		Lines: []canonical.POLine{{LineNumber: "1", Quantity: "1"}, {LineNumber: "2", Quantity: "2.50"}}}
-	rows, err := sp.Emit(doc, "0042", '>')
+	rows, err := sp.Emit(doc, "0042", outDelims)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -648,7 +651,7 @@ func TestOutboundConversions(t *testing.T) {
 `)
 	doc := &canonical.PurchaseOrder{Header: canonical.Header{Kind: canonical.KindPurchaseOrder}, PONumber: "PO-9", PODate: "2026-11-20",
 		RequestedDeliveryDate: "2026-12-04", Purpose: "replace", Lines: []canonical.POLine{{LineNumber: "1", UnitPrice: "41.4"}}}
-	rows, err := sp.Emit(doc, "0001", '>')
+	rows, err := sp.Emit(doc, "0001", outDelims)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -657,13 +660,30 @@ func TestOutboundConversions(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 	doc.Lines[0].UnitPrice = "41.405"
-	if _, err := sp.Emit(doc, "0001", '>'); err == nil || !strings.Contains(err.Error(), "field lines[1].unit_price: 41.405 has more than 2 decimals") {
+	if _, err := sp.Emit(doc, "0001", outDelims); err == nil || !strings.Contains(err.Error(), "field lines[1].unit_price: 41.405 has more than 2 decimals") {
 		t.Errorf("precision loss: error %v", err)
 	}
 	doc.Lines[0].UnitPrice = "1"
 	doc.PODate = "20.11.2026"
-	if _, err := sp.Emit(doc, "0001", '>'); err == nil || !strings.Contains(err.Error(), `field po_date: "20.11.2026" is not a date YYYY-MM-DD`) {
+	if _, err := sp.Emit(doc, "0001", outDelims); err == nil || !strings.Contains(err.Error(), `field po_date: "20.11.2026" is not a date YYYY-MM-DD`) {
 		t.Errorf("bad date: error %v", err)
+	}
+	doc.PODate = "2026-11-20"
+	for _, c := range []struct {
+		po, line string
+		d        x12.Delimiters
+		want     string // "" when the value is written
+	}{
+		{"PO*9", "1", outDelims, `field po_number: "PO*9" holds "*" (the element separator) of this partner's interchanges, and X12 has no escape`},
+		{"PO-9", "1~2>3", outDelims, `field lines[1].line_number: "1~2>3" holds ">" (the component separator) and "~" (the segment terminator)`},
+		{"PO*9", "1", x12.Delimiters{Element: '|', Component: '>', Segment: "~"}, ""},
+		{"PO^9", "1", x12.Delimiters{Element: '*', Component: ':', Repetition: '^', Segment: "\n"}, `"^" (the repetition separator)`},
+	} {
+		doc.PONumber, doc.Lines[0].LineNumber = c.po, c.line
+		_, err := sp.Emit(doc, "0001", c.d)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%q, %q with %+v: error %v, want %q", c.po, c.line, c.d, err, c.want)
+		}
 	}
 }
 
@@ -674,7 +694,7 @@ func TestCodeFallbackNotWrittenOutbound(t *testing.T) {
   purpose: {path: BEG01, codes: {"00": original, "*": other}}
 `)
 	doc := &canonical.PurchaseOrder{Header: canonical.Header{Kind: canonical.KindPurchaseOrder}, Purpose: "other"}
-	rows, err := sp.Emit(doc, "0001", '>')
+	rows, err := sp.Emit(doc, "0001", outDelims)
 	if err == nil && strings.Contains(rowsString(rows), "BEG*other") {
 		t.Errorf("the fallback value is written as an X12 code: %s", rowsString(rows))
 	}
@@ -722,7 +742,7 @@ func TestRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rows, err := sp.Emit(doc, "0001", '>')
+				rows, err := sp.Emit(doc, "0001", outDelims)
 				if err != nil {
 					t.Fatalf("emit: %v", err)
 				}
@@ -1005,7 +1025,7 @@ func TestImpliedDecimalsFromSchema(t *testing.T) {
 			if got["total_amount"] != "1192.62" || got["allowances_charges.0.amount"] != "0.05" {
 				t.Errorf("total_amount %q, amount %q; want 1192.62 and 0.05 (N2)", got["total_amount"], got["allowances_charges.0.amount"])
 			}
-			rows, err := sp.Emit(doc, "0001", '>')
+			rows, err := sp.Emit(doc, "0001", outDelims)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1031,7 +1051,7 @@ func TestOutboundConditionOnTrigger(t *testing.T) {
 `)
 	doc := &canonical.POAcknowledgement{Header: canonical.Header{Kind: canonical.KindPOAcknowledgement}, PONumber: "PO-1",
 		Lines: []canonical.AckLine{{LineNumber: "1", StatusCode: "IA", ScheduledDate: "2026-12-05"}}}
-	rows, err := sp.Emit(doc, "0001", '>')
+	rows, err := sp.Emit(doc, "0001", outDelims)
 	if err != nil {
 		t.Fatal(err)
 	}
