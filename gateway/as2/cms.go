@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"strings"
 
@@ -124,10 +125,32 @@ func berElem(b []byte, depth int) (out, rest []byte, err error) {
 	}
 	i := 1
 	if b[0]&0x1f == 0x1f {
-		for i < len(b) && b[i]&0x80 != 0 {
+		// High tag number, base 128: minimal and within an int32, as
+		// encoding/asn1 reads it afterwards.
+		tag := 0
+		for {
+			if i >= len(b) {
+				return nil, nil, errors.New("asn1: truncated tag")
+			}
+			c := b[i]
+			if i == 1 && c == 0x80 {
+				return nil, nil, errors.New("asn1: tag number has leading zeros")
+			}
+			if i == 6 {
+				return nil, nil, errors.New("asn1: tag number too large")
+			}
+			tag = tag<<7 | int(c&0x7f)
 			i++
+			if c&0x80 == 0 {
+				break
+			}
 		}
-		i++
+		if tag > math.MaxInt32 {
+			return nil, nil, errors.New("asn1: tag number too large")
+		}
+		if tag < 0x1f {
+			return nil, nil, fmt.Errorf("asn1: tag number %d in the long form", tag)
+		}
 	}
 	if i >= len(b) {
 		return nil, nil, errors.New("asn1: truncated tag")
