@@ -2,6 +2,7 @@ package translate
 
 import (
 	"bytes"
+	"math/big"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edigate/edigate/translators/canonical"
 	"github.com/edigate/edigate/translators/x12"
 	"github.com/edigate/edigate/translators/x12/x12gen"
 )
@@ -59,6 +61,57 @@ func FuzzInbound(f *testing.F) {
 					i++
 				}
 				t.Fatalf("as %q: overlapped and sequential translation differ at line %d:\n%.300s\n%.300s", partner, i, strings.Join(got[i:min(i+1, len(got))], ""), strings.Join(want[i:min(i+1, len(want))], ""))
+			}
+		}
+	})
+}
+
+// FuzzOutbound writes purchase orders whose values come from the fuzzer:
+// writing either fails with an error that names the field, or gives an 850
+// that validates and translates back to the same purchase order.
+func FuzzOutbound(f *testing.F) {
+	f.Add("4500099999", "WIDGET", "10", "12.50", "SKU-1")
+	f.Add("PO|1", "A>B", "3.5", "0.0125", "")
+	f.Add("PO 1", "BLUE~RED", "-1", "1e3", "x")
+	f.Add("", "\n", "0", "", "é")
+	trs := map[string]*Translator{}
+	for _, version := range []string{"004010", "005010"} {
+		trs[version] = MustTranslator(f, writePartner(f, "test", version))
+	}
+	f.Fuzz(func(t *testing.T, number, description, quantity, price, item string) {
+		for version, tr := range trs {
+			docs, err := ParseDocuments("po.json", []byte(po))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := docs[0].(*canonical.PurchaseOrder)
+			doc.PONumber, doc.Lines[0].Description, doc.Lines[0].Quantity, doc.Lines[0].UnitPrice, doc.Lines[0].BuyerItem = number, description, quantity, price, item
+			// What comes back is trimmed, as translation trims what it reads.
+			want := *doc
+			want.Lines = slices.Clone(doc.Lines)
+			want.PONumber, want.Lines[0].Description, want.Lines[0].Quantity, want.Lines[0].UnitPrice, want.Lines[0].BuyerItem = strings.TrimSpace(number), strings.TrimSpace(description), strings.TrimSpace(quantity), strings.TrimSpace(price), strings.TrimSpace(item)
+			out, err := tr.Outbound("test", doc)
+			if err != nil {
+				if msg := err.Error(); !strings.Contains(msg, "field ") && !strings.Contains(msg, "does not validate") {
+					t.Fatalf("%s: an error that names no field: %v", version, err)
+				}
+				continue
+			}
+			back, err := tr.Inbound(bytes.NewReader(out), Options{File: "written", Partner: "test"})
+			if err != nil || len(back.Problems) > 0 || len(back.Documents) != 1 {
+				t.Fatalf("%s: the 850 written does not translate back: %v %v\n%s", version, err, back.Problems, out)
+			}
+			// Decimals come back in canonical form (00 is 0).
+			got := back.Documents[0].(*canonical.PurchaseOrder)
+			for _, v := range []struct{ want, got *string }{{&want.Lines[0].Quantity, &got.Lines[0].Quantity}, {&want.Lines[0].UnitPrice, &got.Lines[0].UnitPrice}} {
+				a, okA := new(big.Rat).SetString(*v.want)
+				b, okB := new(big.Rat).SetString(*v.got)
+				if okA && okB && a.Cmp(b) == 0 {
+					*v.want = *v.got
+				}
+			}
+			if d := diffDocs(&want, got); len(d) > 0 {
+				t.Fatalf("%s: the round trip changed the purchase order:\n%s\n%s", version, strings.Join(d, "\n"), out)
 			}
 		}
 	})

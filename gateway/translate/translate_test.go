@@ -120,12 +120,12 @@ x12:
   delimiters: {element: "|", component: ">"}
 `
 
-func writePartner(t *testing.T, id, version string) string {
-	t.Helper()
-	dir := t.TempDir()
+func writePartner(tb testing.TB, id, version string) string {
+	tb.Helper()
+	dir := tb.TempDir()
 	y := strings.Replace(strings.Replace(testPartner, "%s", id, 1), "%s", version, 1)
 	if err := os.WriteFile(filepath.Join(dir, id+".yaml"), []byte(y), 0o644); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return dir
 }

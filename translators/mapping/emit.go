@@ -86,7 +86,7 @@ func (sp *Spec) Emit(doc canonical.Document, control string, d x12.Delimiters) (
 
 // reserved reports (as an error of field) whether v holds one of the
 // interchange's separators, which would cut the value in two in the X12
-// written.
+// written, or a control character.
 func (em *emitter) reserved(field, v string) bool {
 	d := em.delims
 	var found []string
@@ -101,6 +101,10 @@ func (em *emitter) reserved(field, v string) bool {
 		if sep.s != "" && sep.s != "\x00" && strings.Contains(v, sep.s) { // "\x00": no such separator
 			found = append(found, fmt.Sprintf("%q (the %s)", sep.s, sep.name))
 		}
+	}
+	if i := strings.IndexFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }); i >= 0 {
+		em.fail(field, "%q holds the control character %q, which X12 does not carry (a line break would be read as part of the layout): change the value at its source", v, v[i])
+		return true
 	}
 	if len(found) == 0 {
 		return false
@@ -196,9 +200,10 @@ func (em *emitter) group(g *group, n *outNode, v reflect.Value, prefix string) {
 			}
 			em.group(f.grp, scope, fv, name+".")
 		case fv.Kind() == reflect.Slice:
-			for i, p := range f.paths {
-				if i < fv.Len() && !em.reserved(fmt.Sprintf("%s[%d]", name, i+1), fv.Index(i).String()) {
-					em.set(p, n, fv.Index(i).String(), name)
+			for i, p := range f.paths[:min(len(f.paths), fv.Len())] {
+				// Values are trimmed as translation trims what it reads.
+				if v := strings.TrimSpace(fv.Index(i).String()); !em.reserved(fmt.Sprintf("%s[%d]", name, i+1), v) {
+					em.set(p, n, v, name)
 				}
 			}
 			if fv.Len() > len(f.paths) {
@@ -208,7 +213,7 @@ func (em *emitter) group(g *group, n *outNode, v reflect.Value, prefix string) {
 			if f.path == nil || f.cnst != "" {
 				continue
 			}
-			val := fv.String()
+			val := strings.TrimSpace(fv.String()) // as translation trims what it reads
 			if val == "" {
 				val = f.dflt
 			}
@@ -319,9 +324,7 @@ func (f *field) toX12(v string) (string, error) {
 	case f.decimals > 0:
 		return decimalToImplied(v, f.decimals)
 	case f.decimal:
-		if _, err := normDecimal(v); err != nil {
-			return "", err
-		}
+		return normDecimal(v) // as translation reads it: 00 is 0, +5 is 5
 	}
 	return v, nil
 }

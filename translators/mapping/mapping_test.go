@@ -678,6 +678,7 @@ func TestOutboundConversions(t *testing.T) {
 		{"PO-9", "1~2>3", outDelims, `field lines[1].line_number: "1~2>3" holds ">" (the component separator) and "~" (the segment terminator)`},
 		{"PO*9", "1", x12.Delimiters{Element: '|', Component: '>', Segment: "~"}, ""},
 		{"PO^9", "1", x12.Delimiters{Element: '*', Component: ':', Repetition: '^', Segment: "\n"}, `"^" (the repetition separator)`},
+		{"PO\r9", "1", outDelims, `field po_number: "PO\r9" holds the control character '\r'`},
 	} {
 		doc.PONumber, doc.Lines[0].LineNumber = c.po, c.line
 		_, err := sp.Emit(doc, "0001", c.d)
