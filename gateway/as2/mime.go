@@ -141,7 +141,13 @@ func splitMultipart(body []byte, boundary string) ([][]byte, error) {
 		if nl < 0 || n+1 >= len(starts) {
 			break
 		}
-		parts = append(parts, body[after+nl+1:ends[n+1]])
+		start, end := after+nl+1, ends[n+1]
+		if start > end {
+			// The delimiter line's own line break is the one that
+			// belongs to the next delimiter: the part is empty.
+			end = start
+		}
+		parts = append(parts, body[start:end])
 	}
 	return nil, errors.New("mime: multipart without closing delimiter")
 }
