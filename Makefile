@@ -23,6 +23,9 @@ unit: ## go test with the race detector
 fuzz: ## run each fuzz target for $(FUZZTIME); findings stay in testdata/fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./translators/x12
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./translators/x12
+	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./translators/mapping
+	$(GO) test -run '^$$' -fuzz '^FuzzInbound$$' -fuzztime $(FUZZTIME) ./gateway/translate
+	$(GO) test -run '^$$' -fuzz '^FuzzOutbound$$' -fuzztime $(FUZZTIME) ./gateway/translate
 
 bench: ## benchmarks (compare runs with benchstat) and the 1 GB bounded-memory check
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translators/x12/... | tee bench.txt
