@@ -324,12 +324,11 @@ func FuzzBERToDER(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		parseContentInfo(data)
+		_, _, err := parseContentInfo(data)
+		checkErr(t, err)
 		der, err := berToDER(data)
 		if err != nil {
-			if err.Error() == "" {
-				t.Fatal("empty error")
-			}
+			checkErr(t, err)
 			return
 		}
 		if err := checkDER(der, 0); err != nil {
@@ -340,6 +339,18 @@ func FuzzBERToDER(f *testing.F) {
 			t.Fatalf("berToDER is not stable on its own output: %v\nin:  %x\nout: %x", err, der, again)
 		}
 	})
+}
+
+// checkErr fails when an error does not say what is wrong: empty, or
+// formatting a nil error or a bad verb.
+func checkErr(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if msg := err.Error(); strings.TrimSpace(msg) == "" || strings.HasSuffix(msg, ": <nil>") || strings.Contains(msg, "%!") {
+		t.Fatalf("error %q does not say what is wrong", msg)
+	}
 }
 
 // checkDER parses one element and, recursively, the elements inside
@@ -387,7 +398,8 @@ func FuzzDecompress(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out, err := decompress(data, limit)
 		if err != nil {
-			if out != nil || err.Error() == "" {
+			checkErr(t, err)
+			if out != nil {
 				t.Fatalf("error %q with %d bytes", err, len(out))
 			}
 			return
@@ -407,7 +419,8 @@ func FuzzDecryptEnvelope(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out, err := decryptEnvelope(data, e.us.cert, e.us.key)
-		if err != nil && (out != nil || err.Error() == "") {
+		checkErr(t, err)
+		if err != nil && out != nil {
 			t.Fatalf("error %q with %d bytes", err, len(out))
 		}
 	})
@@ -423,9 +436,7 @@ func FuzzVerifyDetached(f *testing.F) {
 		f.Add(s, content)
 	}
 	f.Fuzz(func(t *testing.T, sig, data []byte) {
-		if err := verifyDetached(sig, data, e.partner.cert); err != nil && err.Error() == "" {
-			t.Fatal("empty error")
-		}
+		checkErr(t, verifyDetached(sig, data, e.partner.cert))
 		if err := verifyDetached(sig, data, nil); err == nil {
 			t.Fatal("verified without a certificate")
 		}
@@ -487,10 +498,12 @@ func FuzzMIME(f *testing.F) {
 		}
 		_, params, err := ent.mediaType()
 		if err != nil {
+			checkErr(t, err)
 			return
 		}
 		parts, err := splitMultipart(ent.Body, params["boundary"])
 		if err != nil {
+			checkErr(t, err)
 			return
 		}
 		n := 0
@@ -517,10 +530,12 @@ func FuzzReadMDN(f *testing.F) {
 	log := slog.New(slog.DiscardHandler)
 	lenient := []string{LeniencyLibAS2MDNCRLF}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		readMDN(raw, nil, false, nil, log, "them")
+		_, err := readMDN(raw, nil, false, nil, log, "them")
+		checkErr(t, err)
 		m, err := readMDN(raw, e.us.cert, true, lenient, log, "them")
 		if err != nil {
-			if m != nil || err.Error() == "" {
+			checkErr(t, err)
+			if m != nil {
 				t.Fatalf("error %q with an MDN", err)
 			}
 			return
@@ -580,4 +595,13 @@ func FuzzServeHTTP(f *testing.F) {
 			t.Fatalf("stored %v, but the MDN says %q", stored, m.Disposition)
 		}
 	})
+}
+
+// TestSignedMDNPartsError: a multipart/signed MDN without two parts says
+// how many it has (it said "without two parts: <nil>").
+func TestSignedMDNPartsError(t *testing.T) {
+	_, err := readMDN([]byte("Content-Type: multipart/signed; boundary=b\r\n\r\n--b--\r\n"), nil, false, nil, slog.New(slog.DiscardHandler), "them")
+	if err == nil || err.Error() != "mdn: signed MDN has 0 parts, not two" {
+		t.Fatalf("err = %v", err)
+	}
 }

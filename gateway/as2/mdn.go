@@ -118,8 +118,11 @@ func readMDN(raw []byte, cert *x509.Certificate, requireSigned bool, lenient []s
 	m := &MDN{}
 	if mt == "multipart/signed" {
 		parts, err := splitMultipart(ent.Body, params["boundary"])
-		if err != nil || len(parts) != 2 {
-			return nil, fmt.Errorf("mdn: signed MDN without two parts: %v", err)
+		if err != nil {
+			return nil, fmt.Errorf("mdn: signed MDN: %w", err)
+		}
+		if len(parts) != 2 {
+			return nil, fmt.Errorf("mdn: signed MDN has %d parts, not two", len(parts))
 		}
 		sigEnt, err := parseEntity(parts[1])
 		if err != nil {

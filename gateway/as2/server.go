@@ -305,7 +305,10 @@ func (s *Server) unpack(p *partners.Partner, req *inbound, log *slog.Logger) (*u
 				return u, &failure{FailUnexpected, "it is signed twice", nil}
 			}
 			parts, err := splitMultipart(ent.Body, params["boundary"])
-			if err != nil || len(parts) != 2 {
+			if err == nil && len(parts) != 2 {
+				err = fmt.Errorf("multipart/signed has %d parts, not two", len(parts))
+			}
+			if err != nil {
 				return u, &failure{FailIntegrity, "its multipart/signed structure is broken", err}
 			}
 			sigEnt, err := parseEntity(parts[1])
