@@ -26,6 +26,8 @@ fuzz: ## run each fuzz target for $(FUZZTIME); findings stay in testdata/fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./translators/mapping
 	$(GO) test -run '^$$' -fuzz '^FuzzInbound$$' -fuzztime $(FUZZTIME) ./gateway/translate
 	$(GO) test -run '^$$' -fuzz '^FuzzOutbound$$' -fuzztime $(FUZZTIME) ./gateway/translate
+	for t in FuzzBERToDER FuzzDecompress FuzzDecryptEnvelope FuzzVerifyDetached FuzzMIME FuzzReadMDN FuzzServeHTTP; do \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./gateway/as2 || exit 1; done
 
 bench: ## benchmarks (compare runs with benchstat) and the 1 GB bounded-memory check
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./translators/x12/... | tee bench.txt
