@@ -826,6 +826,15 @@ var errIntegrity = errors.New("the content digest does not match the signature")
 func verifyDetached(sig, data []byte, cert *x509.Certificate) error {
 	p7, err := pkcs7.Parse(sig)
 	if err != nil {
+		// pkcs7 reads indefinite lengths but not OCTET STRINGs split into
+		// segments, which streaming CMS writers produce: try it as DER.
+		if der, derErr := berToDER(sig); derErr == nil {
+			if p, derErr := pkcs7.Parse(der); derErr == nil {
+				p7, err = p, nil
+			}
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("reading signature: %w", err)
 	}
 	if cert == nil {
