@@ -159,20 +159,21 @@ func scanISA(b []byte, atEOF bool) (h isaHeader, needMore bool, err error) {
 			if c := b[j]; startsSegment && candidate(c) {
 				wrapped = true
 				i = j
-			} else if wrappedID, more := startsSegmentWrapped(b, j+1, sep); more && !atEOF {
+			} else if m := skipBlanks(b, j); m >= len(b) && !atEOF {
 				return h, true, nil
-			} else if candidate(c) && wrappedID {
-				// "\n\"A\r0*": a would-be terminator, then a segment ID
-				// and separator broken by line breaks or blanks, which the
-				// reader skips inside a segment. Written back without them
-				// it would read as a wrap, so neither reading can be trusted.
-				return h, false, fmt.Errorf("%w: a line break follows ISA16, then %q and a segment ID broken across lines: the terminator could be either", ErrAmbiguousDelimiter, c)
-			} else if m := skipBlanks(b, j); m > j && m < len(b) && candidate(b[m]) && startsSegmentAt(b, skipBlanks(b, m+1), sep) {
-				// "\n \"GS*": after the blanks the reader skips, a would-be
-				// terminator and a segment ID. Written back without the
-				// blanks it would read as a wrap, so neither reading can be
-				// trusted.
-				return h, false, fmt.Errorf("%w: a line break follows ISA16, then %q and a segment ID: the terminator could be either", ErrAmbiguousDelimiter, b[k])
+			} else if m < len(b) && candidate(b[m]) {
+				// "\n \"GS*", "\n\"G\r\nS*": a would-be terminator and a
+				// segment ID, with what the reader skips (line breaks,
+				// blanks) before, inside or after them. Written back
+				// without those it would read as a wrap before the
+				// terminator, so neither reading can be trusted.
+				ok, more := startsSegmentWrapped(b, m+1, sep)
+				if more && !atEOF {
+					return h, true, nil
+				}
+				if ok {
+					return h, false, fmt.Errorf("%w: a line break follows ISA16, then %q and a segment ID: the terminator could be either", ErrAmbiguousDelimiter, b[m])
+				}
 			}
 		}
 	}
@@ -250,11 +251,11 @@ func skipBlanks(b []byte, k int) int {
 	return k
 }
 
-// startsSegmentAt reports whether b[k:] starts with a segment ID (a
-// capital letter and one or two more capitals or digits) and sep.
-// startsSegmentWrapped is startsSegmentAt with line breaks, spaces and
-// tabs allowed inside the segment ID and before the separator (at most 32
-// of them). more says that b ended before that could be told.
+// startsSegmentWrapped reports whether b[k:] starts with a segment ID (a
+// capital letter and one or two more capitals or digits) and sep, with what
+// the reader skips (line breaks, spaces, tabs, Ctrl-Z) allowed before,
+// inside and after the ID (at most 32 such bytes). more says that b ended
+// before that could be told.
 func startsSegmentWrapped(b []byte, k int, sep byte) (ok, more bool) {
 	n, blanks := 0, 0
 	for ; k < len(b); k++ {
@@ -263,7 +264,7 @@ func startsSegmentWrapped(b []byte, k int, sep byte) (ok, more bool) {
 			if n++; n > 3 {
 				return false, false
 			}
-		case isNewline(c) || isSpace(c):
+		case isNewline(c) || isSpace(c) || c == 0x1a:
 			if blanks++; blanks > 32 {
 				return false, false
 			}
@@ -272,12 +273,4 @@ func startsSegmentWrapped(b []byte, k int, sep byte) (ok, more bool) {
 		}
 	}
 	return false, true
-}
-
-func startsSegmentAt(b []byte, k int, sep byte) bool {
-	n := 0
-	for k+n < len(b) && n < 3 && (b[k+n] >= 'A' && b[k+n] <= 'Z' || n > 0 && b[k+n] >= '0' && b[k+n] <= '9') {
-		n++
-	}
-	return n >= 2 && k+n < len(b) && b[k+n] == sep
 }
