@@ -67,8 +67,10 @@ func FuzzInbound(f *testing.F) {
 }
 
 // FuzzOutbound writes purchase orders whose values come from the fuzzer:
-// writing either fails with an error that names the field, or gives an 850
-// that validates and translates back to the same purchase order.
+// writing either fails with an error that names the field (or the segment
+// and element, when the 850's own validation is what refuses a value), or
+// gives an 850 that validates and translates back to the same purchase
+// order (trimmed, decimals in canonical form).
 func FuzzOutbound(f *testing.F) {
 	f.Add("4500099999", "WIDGET", "10", "12.50", "SKU-1")
 	f.Add("PO|1", "A>B", "3.5", "0.0125", "")
