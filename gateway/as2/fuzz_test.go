@@ -80,27 +80,13 @@ func fixedPeer(tb testing.TB, dir, name, keyPEM string, serial int64) *peer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial),
-		Subject:               pkix.Name{CommonName: name, Organization: []string{"edigate"}},
-		NotBefore:             time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
+	cert, err := selfSigned(key, name, big.NewInt(serial), time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	p := &peer{key: key, cert: cert, keyPath: filepath.Join(dir, name+".key"), certPath: filepath.Join(dir, name+".pem")}
 	mustWrite(tb, p.keyPath, []byte(keyPEM))
-	mustWrite(tb, p.certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	mustWrite(tb, p.certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
 	p.id = &Identity{AS2ID: name, Key: key, Cert: cert}
 	return p
 }

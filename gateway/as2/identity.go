@@ -149,11 +149,17 @@ func SelfSigned(key *rsa.PrivateKey, cn string, validity time.Duration) (*x509.C
 		return nil, err
 	}
 	now := time.Now().Add(-time.Hour)
+	return selfSigned(key, cn, serial, now, now.Add(validity))
+}
+
+// selfSigned makes a self-signed certificate for key with the given serial
+// number and validity, fit for signing and encrypting AS2 messages.
+func selfSigned(key *rsa.PrivateKey, cn string, serial *big.Int, notBefore, notAfter time.Time) (*x509.Certificate, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: cn, Organization: []string{"edigate"}},
-		NotBefore:             now,
-		NotAfter:              now.Add(validity),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
 		BasicConstraintsValid: true,
