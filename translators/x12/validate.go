@@ -195,9 +195,10 @@ type state struct {
 	segments int64
 	careful  bool // Validator.careful
 
-	ix  *InterchangeResult
-	grp *GroupResult
-	set *SetResult
+	ix    *InterchangeResult
+	grp   *GroupResult
+	set   *SetResult
+	endAt int64 // where the input ended, for trailers missing there
 
 	delims    Delimiters
 	isaDelims Delimiters // with Pipelined: those of the ISA about to be validated
@@ -661,6 +662,7 @@ func (st *state) iea(seg *Segment) {
 }
 
 func (st *state) closeInterchange(off int64, complete bool) {
+	st.endAt = off
 	if st.grp != nil {
 		st.closeGroup(nil, false)
 	}
@@ -764,8 +766,12 @@ func (st *state) closeGroup(seg *Segment, complete bool) {
 		if got := string(seg.Element(2)); got != g.Control {
 			st.errorf(LevelGroup, "4", seg, 2, ErrControlMismatch, "GE02 %q does not match GS06 %q", got, g.Control)
 		}
-	} else {
+	} else if seg != nil {
 		st.errorf(LevelGroup, "3", seg, 0, ErrTruncated, "functional group %s has no GE trailer", g.Control)
+	} else {
+		pe := &ParseError{Level: LevelGroup, Code: "3", Err: ErrTruncated, Offset: st.endAt, Message: fmt.Sprintf("functional group %s has no GE trailer", g.Control)}
+		st.position(pe)
+		st.emit(pe)
 	}
 	switch {
 	case len(g.Errors) > 0 && g.Accepted == 0 || g.Received == 0 && len(g.Errors) > 0:
@@ -897,6 +903,7 @@ func (st *state) closeSet(seg *Segment, complete bool) {
 	s := st.set
 	if !complete {
 		pe := &ParseError{Level: LevelSet, Code: "2", Err: ErrTruncated, Message: fmt.Sprintf("transaction set %s %s has no SE trailer", s.ID, s.Control)}
+		pe.Offset = st.endAt
 		if seg != nil {
 			pe.Offset = seg.Offset
 		}
