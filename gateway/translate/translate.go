@@ -183,6 +183,11 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			settle()
 		}
 	}
+	// failSet records a problem with set s, which it names with its
+	// position and the partner it was taken for.
+	failSet := func(s *x12.SetResult, partner, format string, args ...any) {
+		fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: %w", opt.File, s.Offset, partner, s.Interchange, s.Group, s.Control, fmt.Errorf(format, args...)))
+	}
 	// done takes in a finished mapping: its document goes out in set order,
 	// and the set and the document are no longer held here.
 	done := func(j *mapJob) {
@@ -228,7 +233,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 				}
 			}
 			if opt.Sender != "" && (p == nil || p.ID != opt.Sender) {
-				fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: the interchange sender %s:%s is not this partner's x12.isa; the set is refused", opt.File, s.Offset, opt.Sender, s.Interchange, s.Group, s.Control, s.SenderQual, s.SenderID))
+				failSet(s, opt.Sender, "the interchange sender %s:%s is not this partner's x12.isa; the set is refused", s.SenderQual, s.SenderID)
 				res.Refused++
 				return
 			}
@@ -238,16 +243,16 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			}
 			switch {
 			case s.EnvelopeErrors > 0:
-				fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: the set is not translated: its interchange or group envelope has errors (above), so it is rejected and will be sent again", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control))
+				failSet(s, partnerID, "the set is not translated: its interchange or group envelope has errors (above), so it is rejected and will be sent again")
 				return
 			case !s.HasSchema:
-				fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: the set is not translated: there is no schema for %s %q, so it could not be validated", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control, s.ID, s.Version))
+				failSet(s, partnerID, "the set is not translated: there is no schema for %s %q, so it could not be validated", s.ID, s.Version)
 				return
 			}
 			if s.ID == "997" || s.ID == "999" {
 				fa, err := x12.ParseFunctionalAck(s)
 				if err != nil {
-					fail(fmt.Errorf("%s: partner %s: ISA %s / GS %s / ST %s: %w", opt.File, partnerID, s.Interchange, s.Group, s.Control, err))
+					failSet(s, partnerID, "%w", err)
 					return
 				}
 				res.Acks = append(res.Acks, fa)
@@ -258,7 +263,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			if sp == nil {
 				var err error
 				if sp, err = t.Spec(p, s.ID, s.Version); err != nil {
-					fail(fmt.Errorf("%s:%d: partner %s: ISA %s / GS %s / ST %s: no mapping for %s %s: %w", opt.File, s.Offset, partnerID, s.Interchange, s.Group, s.Control, s.ID, s.Version, err))
+					failSet(s, partnerID, "no mapping for %s %s: %w", s.ID, s.Version, err)
 					return
 				}
 				specs[sk] = sp
