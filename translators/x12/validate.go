@@ -279,14 +279,14 @@ func (st *state) keep(seg *Segment) {
 	if !seg.kept {
 		// The reader reuses these element slices: copy them.
 		if cap(k.elems)-len(k.elems) < len(els) {
-			k.elems = make([][]byte, 0, max(len(els), 4096))
+			k.elems = make([][]byte, 0, max(len(els), keptRoom(cap(k.elems), 4096)))
 		}
 		first := len(k.elems)
 		k.elems = append(k.elems, els...)
 		els = k.elems[first:len(k.elems):len(k.elems)]
 	}
 	if len(k.segs) == cap(k.segs) {
-		k.segs = make([]Segment, 0, 512)
+		k.segs = make([]Segment, 0, keptRoom(cap(k.segs), 512))
 	}
 	k.segs = append(k.segs, Segment{Offset: seg.Offset, Plain: seg.Plain, key: seg.key, Elements: els[:len(els):len(els)]})
 	s := st.set
@@ -299,6 +299,15 @@ func (st *state) keep(seg *Segment) {
 	if st.v.ReuseSegments {
 		k.raw, k.owner = s.Raw, s.Owner
 	}
+}
+
+// keptRoom is the capacity of the next chunk for kept segments or their
+// element slices, after one of capacity was: chunks start small and
+// double, up to most. With Validator.Released, each set in flight holds
+// chunks of its own, and most sets are small: chunks of the largest size
+// for each would be many times the memory the sets need.
+func keptRoom(was, most int) int {
+	return min(max(2*was, 32), most)
 }
 
 // released returns how many sets the caller is done with
