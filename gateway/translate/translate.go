@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,6 +147,23 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 	}
 	unknown := map[senderKey]bool{}
 	senders := senderCache{}
+	// issuer names, for a validation error, the partner whose interchange
+	// it is in: the forced one, else the one its ISA sender is.
+	issuer := func(e *x12.ParseError) string {
+		switch {
+		case forced != nil:
+			return "partner " + forced.ID
+		case e.Sender == "":
+			return ""
+		}
+		qual, id, _ := strings.Cut(e.Sender, ":")
+		if t.Partners != nil {
+			if p := senders.find(t.Partners, &x12.SetResult{SenderQual: qual, SenderID: id}); p != nil {
+				return "partner " + p.ID
+			}
+		}
+		return "sender " + e.Sender + " (no partner)"
+	}
 	// The mapping of each partner, set and version met, looked up once:
 	// Spec takes a lock and builds the mapping's name.
 	specs := map[specKey]*mapping.Spec{}
@@ -214,7 +232,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 				res.Warnings = append(res.Warnings, e)
 				return
 			}
-			fail(positioned{file: opt.File, err: e})
+			fail(positioned{file: opt.File, partner: issuer(e), err: e})
 		},
 		Set: func(s *x12.SetResult) {
 			defer m.called()
@@ -491,15 +509,20 @@ func (t *Translator) partner(id string) (*partners.Partner, bool) {
 	return t.Partners.ByID(id)
 }
 
-// positioned prefixes a validation error with its file.
+// positioned prefixes a validation error with its file and, when known,
+// the partner (or the unknown sender) whose interchange it is in.
 type positioned struct {
-	file string
-	err  *x12.ParseError
+	file    string
+	partner string // "partner ID", "sender QUAL:ID (no partner)" or ""
+	err     *x12.ParseError
 }
 
 func (p positioned) Error() string {
 	e := p.err
 	s := fmt.Sprintf("%s:%d: ", p.file, e.Offset)
+	if p.partner != "" {
+		s += p.partner + ": "
+	}
 	if pos := e.Position(); pos != "" {
 		s += pos + ": "
 	}

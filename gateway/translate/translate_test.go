@@ -241,6 +241,49 @@ func TestSetsNotTranslated(t *testing.T) {
 	}
 }
 
+// TestValidationErrorsNamePartner: an error found validating a file names
+// the partner whose interchange it is in (forced, or found from the ISA
+// sender), or the sender when no partner is it, after the file and offset.
+func TestValidationErrorsNamePartner(t *testing.T) {
+	tr := MustTranslator(t, filepath.Join(root, "partners"))
+	sample, err := os.ReadFile(filepath.Join(root, "partners", "acme", "samples", "810-A770412.edi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := sample[:300] // inside the set: no SE, GE or IEA
+	for _, c := range []struct {
+		name    string
+		in      []byte
+		partner string
+		want    string
+	}{
+		{"from the ISA sender", truncated, "", "in.edi:300: partner acme: ISA 000004503"},
+		{"forced", truncated, "betaparts", "in.edi:300: partner betaparts: ISA 000004503"},
+		{"unknown sender", bytes.Replace(truncated, []byte("ACMESUPPLY"), []byte("NOBODYXXXX"), 1), "", "in.edi:300: sender ZZ:NOBODYXXXX (no partner): ISA 000004503"},
+	} {
+		res, err := tr.Inbound(bytes.NewReader(c.in), Options{File: "in.edi", Partner: c.partner})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(res.Problems) != 3 { // no SE, no GE, no IEA
+			t.Fatalf("%s: %d problems: %v", c.name, len(res.Problems), res.Problems)
+		}
+		for _, p := range res.Problems {
+			if !strings.HasPrefix(p.Error(), c.want) {
+				t.Errorf("%s: %v, want it to begin with %q", c.name, p, c.want)
+			}
+		}
+	}
+	// Outside any interchange there is no sender to name.
+	res, err := tr.Inbound(strings.NewReader("not x12 at all"), Options{File: "in.edi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || !strings.HasPrefix(res.Problems[0].Error(), "in.edi:0: input is not X12") {
+		t.Errorf("not X12: %v", res.Problems)
+	}
+}
+
 // isa09 returns b with the first ISA09 (the interchange date) replaced.
 func isa09(b []byte, date string) []byte {
 	els := bytes.SplitN(b, []byte("*"), 11)

@@ -62,6 +62,7 @@ type ParseError struct {
 
 	Offset      int64  // byte offset in the input of the segment (or element) concerned
 	Interchange string // ISA13
+	Sender      string // ISA05:ISA06, trimmed, of the interchange the issue is in ("" outside one)
 	Group       string // GS06
 	Set         string // ST02
 	SetID       string // ST01

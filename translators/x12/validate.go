@@ -367,6 +367,9 @@ func (st *state) readerWarning(off int64, msg string) {
 func (st *state) position(pe *ParseError) {
 	if st.ix != nil {
 		pe.Interchange = st.ix.Control
+		if q, id := st.ix.Sender(); q != "" || id != "" {
+			pe.Sender = q + ":" + id
+		}
 	}
 	if st.grp != nil {
 		pe.Group = st.grp.Control
