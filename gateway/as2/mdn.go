@@ -117,14 +117,11 @@ func readMDN(raw []byte, cert *x509.Certificate, requireSigned bool, lenient []s
 	}
 	m := &MDN{}
 	if mt == "multipart/signed" {
-		parts, err := splitMultipart(ent.Body, params["boundary"])
+		signed, sigPart, err := splitSigned(ent.Body, params["boundary"], "signed MDN")
 		if err != nil {
-			return nil, fmt.Errorf("mdn: signed MDN: %w", err)
+			return nil, fmt.Errorf("mdn: %w", err)
 		}
-		if len(parts) != 2 {
-			return nil, fmt.Errorf("mdn: signed MDN has %d parts, not two", len(parts))
-		}
-		sigEnt, err := parseEntity(parts[1])
+		sigEnt, err := parseEntity(sigPart)
 		if err != nil {
 			return nil, err
 		}
@@ -133,9 +130,9 @@ func readMDN(raw []byte, cert *x509.Certificate, requireSigned bool, lenient []s
 			return nil, err
 		}
 		if cert != nil {
-			verr := verifyDetached(sig, parts[0], cert)
+			verr := verifyDetached(sig, signed, cert)
 			if verr != nil && hasLeniency(lenient, LeniencyLibAS2MDNCRLF) {
-				if c := bytes.TrimSuffix(parts[0], []byte("\r\n")); len(c) < len(parts[0]) && verifyDetached(sig, c, cert) == nil {
+				if c := bytes.TrimSuffix(signed, []byte("\r\n")); len(c) < len(signed) && verifyDetached(sig, c, cert) == nil {
 					log.Warn("as2: accepting an MDN signed over one CRLF fewer than sent", "partner_id", partnerID, "leniency", LeniencyLibAS2MDNCRLF)
 					verr = nil
 				}
@@ -145,7 +142,7 @@ func readMDN(raw []byte, cert *x509.Certificate, requireSigned bool, lenient []s
 			}
 		}
 		m.Signed = true
-		if ent, err = parseEntity(parts[0]); err != nil {
+		if ent, err = parseEntity(signed); err != nil {
 			return nil, err
 		}
 		if mt, params, err = ent.mediaType(); err != nil {

@@ -103,6 +103,20 @@ func (e *entity) filename() string {
 	return ""
 }
 
+// splitSigned splits a multipart/signed body into the signed part and the
+// signature part (RFC 1847: exactly two); errors begin with what, the
+// name of what is read.
+func splitSigned(body []byte, boundary, what string) (signed, sig []byte, err error) {
+	parts, err := splitMultipart(body, boundary)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if len(parts) != 2 {
+		return nil, nil, fmt.Errorf("%s has %d parts, not two", what, len(parts))
+	}
+	return parts[0], parts[1], nil
+}
+
 // splitMultipart returns the raw bytes of each body part (headers and
 // body, without the CRLF that belongs to the next delimiter).
 func splitMultipart(body []byte, boundary string) ([][]byte, error) {

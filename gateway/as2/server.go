@@ -304,14 +304,11 @@ func (s *Server) unpack(p *partners.Partner, req *inbound, log *slog.Logger) (*u
 			if u.signed {
 				return u, &failure{FailUnexpected, "it is signed twice", nil}
 			}
-			parts, err := splitMultipart(ent.Body, params["boundary"])
-			if err == nil && len(parts) != 2 {
-				err = fmt.Errorf("multipart/signed has %d parts, not two", len(parts))
-			}
+			signed, sigPart, err := splitSigned(ent.Body, params["boundary"], "multipart/signed")
 			if err != nil {
 				return u, &failure{FailIntegrity, "its multipart/signed structure is broken", err}
 			}
-			sigEnt, err := parseEntity(parts[1])
+			sigEnt, err := parseEntity(sigPart)
 			if err != nil {
 				return u, &failure{FailIntegrity, "its signature part cannot be read", err}
 			}
@@ -323,12 +320,11 @@ func (s *Server) unpack(p *partners.Partner, req *inbound, log *slog.Logger) (*u
 			if err != nil {
 				return u, &failure{FailAuthentication, "no certificate is configured for the partner", err}
 			}
-			signedBytes := parts[0]
-			verr := verifyDetached(sig, signedBytes, cert)
-			if verr != nil && !bytes.Contains(signedBytes, []byte("\r\n")) {
+			verr := verifyDetached(sig, signed, cert)
+			if verr != nil && !bytes.Contains(signed, []byte("\r\n")) {
 				// Sent with bare LF line ends; signed over canonical CRLF.
-				if c := canonicalCRLF(signedBytes); verifyDetached(sig, c, cert) == nil {
-					signedBytes, verr = c, nil
+				if verifyDetached(sig, canonicalCRLF(signed), cert) == nil {
+					verr = nil
 				}
 			}
 			if verr != nil {
@@ -339,8 +335,8 @@ func (s *Server) unpack(p *partners.Partner, req *inbound, log *slog.Logger) (*u
 			}
 			u.signed = true
 			u.signAlg = params["micalg"]
-			micInput = parts[0]
-			if ent, err = parseEntity(parts[0]); err != nil {
+			micInput = signed
+			if ent, err = parseEntity(signed); err != nil {
 				return u, &failure{FailUnexpected, "its signed MIME part cannot be read", err}
 			}
 		default:
