@@ -158,7 +158,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 		}
 		qual, id, _ := strings.Cut(e.Sender, ":")
 		if t.Partners != nil {
-			if p := senders.find(t.Partners, &x12.SetResult{SenderQual: qual, SenderID: id}); p != nil {
+			if p := senders.find(t.Partners, senderKey{qual: qual, id: id}); p != nil {
 				return "partner " + p.ID
 			}
 		}
@@ -242,7 +242,7 @@ func (t *Translator) Inbound(r io.Reader, opt Options) (*Result, error) {
 			}
 			p := forced
 			if p == nil && t.Partners != nil {
-				p = senders.find(t.Partners, s)
+				p = senders.find(t.Partners, senderKey{s.SenderQual, s.SenderID, s.GroupSender})
 			}
 			if p == nil && forced == nil {
 				if key := (senderKey{qual: s.SenderQual, id: s.SenderID}); !unknown[key] {
@@ -492,8 +492,9 @@ type specKey struct {
 	set, version string
 }
 
-func (c senderCache) find(d *partners.Directory, s *x12.SetResult) *partners.Partner {
-	k := senderKey{s.SenderQual, s.SenderID, s.GroupSender}
+// find returns the partner that k is (ISA05, ISA06 and, if known, GS02),
+// or nil.
+func (c senderCache) find(d *partners.Directory, k senderKey) *partners.Partner {
 	p, ok := c[k]
 	if !ok {
 		p, _ = d.FindSender(k.qual, k.id, k.gs)
