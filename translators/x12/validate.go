@@ -448,6 +448,14 @@ func (st *state) report(pe *ParseError, seg *Segment) *ParseError {
 	return pe
 }
 
+// missingTrailer reports a trailer (SE, GE, IEA) missing at input offset
+// off: where the next envelope segment or the input's end came instead.
+func (st *state) missingTrailer(level Level, code string, off int64, format string, args ...any) {
+	pe := &ParseError{Level: level, Code: code, Err: ErrTruncated, Offset: off, Message: fmt.Sprintf(format, args...)}
+	st.position(pe)
+	st.emit(pe)
+}
+
 func (st *state) warnf(level Level, seg *Segment, elem int, format string, args ...any) {
 	st.warnErr(ErrLeniency, level, seg, elem, format, args...)
 }
@@ -679,9 +687,7 @@ func (st *state) closeInterchange(off int64, complete bool) {
 		st.closeGroup(nil, false)
 	}
 	if !complete {
-		pe := &ParseError{Level: LevelInterchange, Code: "023", Err: ErrTruncated, Offset: off, Message: fmt.Sprintf("interchange %s has no IEA trailer", st.ix.Control)}
-		st.position(pe)
-		st.emit(pe)
+		st.missingTrailer(LevelInterchange, "023", off, "interchange %s has no IEA trailer", st.ix.Control)
 	}
 	if st.ev.Interchange != nil {
 		st.ev.Interchange(st.ix)
@@ -781,9 +787,7 @@ func (st *state) closeGroup(seg *Segment, complete bool) {
 	} else if seg != nil {
 		st.errorf(LevelGroup, "3", seg, 0, ErrTruncated, "functional group %s has no GE trailer", g.Control)
 	} else {
-		pe := &ParseError{Level: LevelGroup, Code: "3", Err: ErrTruncated, Offset: st.endAt, Message: fmt.Sprintf("functional group %s has no GE trailer", g.Control)}
-		st.position(pe)
-		st.emit(pe)
+		st.missingTrailer(LevelGroup, "3", st.endAt, "functional group %s has no GE trailer", g.Control)
 	}
 	switch {
 	case len(g.Errors) > 0 && g.Accepted == 0 || g.Received == 0 && len(g.Errors) > 0:
@@ -914,13 +918,11 @@ func (st *state) se(seg *Segment) {
 func (st *state) closeSet(seg *Segment, complete bool) {
 	s := st.set
 	if !complete {
-		pe := &ParseError{Level: LevelSet, Code: "2", Err: ErrTruncated, Message: fmt.Sprintf("transaction set %s %s has no SE trailer", s.ID, s.Control)}
-		pe.Offset = st.endAt
+		off := st.endAt
 		if seg != nil {
-			pe.Offset = seg.Offset
+			off = seg.Offset
 		}
-		st.position(pe)
-		st.emit(pe)
+		st.missingTrailer(LevelSet, "2", off, "transaction set %s %s has no SE trailer", s.ID, s.Control)
 	}
 	switch {
 	case len(s.Errors) > 0 || s.Dropped > 0:
