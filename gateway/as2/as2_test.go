@@ -105,8 +105,18 @@ func newPeer(t testing.TB, dir, name string) *peer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return peerFiles(t, dir, name, key, cert)
+}
+
+// peerFiles makes a peer of key and cert, written to dir as name.key and
+// name.pem for partner files to name.
+func peerFiles(t testing.TB, dir, name string, key *rsa.PrivateKey, cert *x509.Certificate) *peer {
+	t.Helper()
 	p := &peer{key: key, cert: cert, keyPath: filepath.Join(dir, name+".key"), certPath: filepath.Join(dir, name+".pem")}
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mustWrite(t, p.keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
 	mustWrite(t, p.certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
 	p.id = &Identity{AS2ID: name, Key: key, Cert: cert}

@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -84,11 +82,7 @@ func fixedPeer(tb testing.TB, dir, name, keyPEM string, serial int64) *peer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &peer{key: key, cert: cert, keyPath: filepath.Join(dir, name+".key"), certPath: filepath.Join(dir, name+".pem")}
-	mustWrite(tb, p.keyPath, []byte(keyPEM))
-	mustWrite(tb, p.certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
-	p.id = &Identity{AS2ID: name, Key: key, Cert: cert}
-	return p
+	return peerFiles(tb, dir, name, key, cert)
 }
 
 // fuzzEnv is the gateway (EDIGATE) and one partner (PARTNER) that sends to it.
