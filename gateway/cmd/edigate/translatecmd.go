@@ -126,9 +126,6 @@ func runTranslate(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	out.Flush()
 	if err != nil {
 		fmt.Fprintf(stderr, "edigate: %s: %v\n", name, err)
-		if errors.Is(err, partners.ErrUnknownPartner) {
-			return 2
-		}
 		return 2
 	}
 	for _, u := range res.Unknown {
